@@ -1,0 +1,41 @@
+/*
+ * The asset catalog: what ffprobe says about each media file, cached in the
+ * database by (path, size, mtime) so a restart does not probe the library again.
+ */
+#ifndef RV_CATALOG_H
+#define RV_CATALOG_H
+
+#include <sqlite3.h>
+
+#include "config.h"
+
+/** What playout needs to know about one media file. */
+typedef struct asset {
+    char *path;
+    long long size;
+    long long mtime;
+    double duration;    /* seconds of media */
+    double start_time;  /* the file's first timestamp; inpoints are relative to it */
+    char *format;       /* ffprobe format_name, e.g. "mpegts" */
+    char *video_codec;  /* NULL when the file has no video */
+    int width, height;
+    char *fps;          /* r_frame_rate, e.g. "30000/1001" */
+    int has_b_frames;
+    char *pix_fmt;
+    char *audio_codec;  /* NULL when the file has no audio */
+    int audio_rate, audio_channels;
+    char *error;        /* why the file is unusable, or NULL */
+} asset_t;
+
+/** Frees an asset's strings (not the struct itself). */
+void asset_dispose(asset_t *a);
+/** Looks up a cached probe that still matches the file on disk; 0, -ENOENT or -ESTALE. */
+int catalog_get(sqlite3 *db, const char *path, asset_t *out);
+/** Runs ffprobe on path (blocking: call from a worker); 0 or a negative errno with a->error set. */
+int catalog_probe(const char *ffprobe, const char *path, asset_t *out);
+/** Stores a probe result (including failures) in the cache. */
+int catalog_store(sqlite3 *db, const asset_t *a);
+/** True when a file can be stream-copied into a house-format channel. Sets *why otherwise. */
+int catalog_is_house(const asset_t *a, const house_format_t *house, const char **why);
+
+#endif

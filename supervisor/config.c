@@ -1,0 +1,1117 @@
+/*
+ * Loads DIR/retrovue.json and DIR/channels/<name>.json into a config_t. Every value is checked
+ * and every problem reported as "FILE:LINE:COL: PATH: message", so one failed start tells
+ * a person everything there is to fix, not one thing at a time.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "json_loc.h"
+#include "log.h"
+
+#define DEFAULT_EPOCH "2026-01-01T00:00:00Z"
+#define NAME_MAX_CHARS 100
+#define MAX_FPS 1000
+/* kbps * 1000 must still fit in an int where ffmpeg arguments are built */
+#define MAX_KBPS 1000000
+/* our documents nest at most $.house.width or $.playlist[2] deep */
+#define MAX_PATH_DEPTH 8
+
+/* A channel number already taken, to catch duplicates across files. */
+typedef struct seen_number {
+    int major, minor; /* minor is -1 when there is none */
+    char *number;     /* as written */
+    char *file;       /* as shown in messages */
+} seen_number_t;
+
+/* State for one config_load call. */
+typedef struct loader {
+    const char *dir; /* as given, so messages name files the way the user did */
+    char *dir_abs;
+    strbuf_t *errors;
+    int n_errors;
+    config_t *cfg;
+    seen_number_t *seen;
+    size_t n_seen;
+} loader_t;
+
+/* One JSON file being checked, and the path of the value being looked at in it. */
+typedef struct doc {
+    loader_t *ld;
+    const char *file; /* as shown in messages */
+    const char *text;
+    size_t len;
+    json_loc_step_t path[MAX_PATH_DEPTH];
+    size_t depth;
+} doc_t;
+
+typedef void (*check_fn)(doc_t *doc, const cJSON *value, void *target);
+
+/* One key an object may hold. */
+typedef struct field {
+    const char *key;
+    bool required;
+    check_fn check;
+} field_t;
+
+/* ---- reporting ---- */
+
+static void push_key(doc_t *doc, const char *key, size_t occurrence)
+{
+    /* Depth is bounded by our own schema, never by the input. */
+    if (doc->depth < MAX_PATH_DEPTH)
+        doc->path[doc->depth] = (json_loc_step_t){.key = key, .index = occurrence};
+    doc->depth++;
+}
+
+static void push_index(doc_t *doc, size_t index)
+{
+    if (doc->depth < MAX_PATH_DEPTH)
+        doc->path[doc->depth] = (json_loc_step_t){.key = NULL, .index = index};
+    doc->depth++;
+}
+
+static void pop(doc_t *doc)
+{
+    doc->depth--;
+}
+
+/* The path length json_loc may read; push() never writes past MAX_PATH_DEPTH. */
+static size_t path_depth(const doc_t *doc)
+{
+    return doc->depth < MAX_PATH_DEPTH ? doc->depth : MAX_PATH_DEPTH;
+}
+
+enum at { AT_VALUE, AT_KEY };
+
+static void file_error(loader_t *ld, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A problem with a whole file or directory, where there is no line to point at. */
+static void file_error(loader_t *ld, const char *file, const char *fmt, ...)
+{
+    strbuf_printf(ld->errors, "%s: ", file);
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(ld->errors, fmt, ap);
+    va_end(ap);
+    strbuf_puts(ld->errors, "\n");
+    ld->n_errors++;
+}
+
+static void report(doc_t *doc, enum at at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A problem with the value at doc's current path (or with its key, for AT_KEY). */
+static void report(doc_t *doc, enum at at, const char *fmt, ...)
+{
+    size_t value_off = 0, key_off = 0;
+    size_t depth = path_depth(doc);
+    if (json_loc_find(doc->text, doc->len, doc->path, depth, &value_off, &key_off) != 0)
+        value_off = key_off = 0;
+    int line, col;
+    json_loc_line_col(doc->text, doc->len, at == AT_KEY ? key_off : value_off, &line, &col);
+    strbuf_t *e = doc->ld->errors;
+    strbuf_printf(e, "%s:%d:%d: ", doc->file, line, col);
+    json_loc_path_render(doc->path, depth, e);
+    strbuf_puts(e, ": ");
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(e, fmt, ap);
+    va_end(ap);
+    strbuf_puts(e, "\n");
+    doc->ld->n_errors++;
+}
+
+/* Writes s quoted and escaped for a message, cut short so one wild value cannot swamp
+ * the error list; escaping keeps every error on one line. */
+static const char *quote(const char *s, char *buf, size_t size)
+{
+    size_t j = 0;
+    buf[j++] = '"';
+    for (size_t i = 0; s[i] != '\0'; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char esc[8];
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof(esc), "\\%c", c);
+        else if (c < 0x20 || c == 0x7F)
+            snprintf(esc, sizeof(esc), "\\u%04x", c);
+        else
+            snprintf(esc, sizeof(esc), "%c", c);
+        size_t n = strlen(esc);
+        if (j + n + 5 > size) {
+            /* Back off any partly copied UTF-8 character (copied bytes map 1:1). */
+            while (j > 1 && i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80) {
+                j--;
+                i--;
+            }
+            memcpy(buf + j, "...", 3);
+            j += 3;
+            break;
+        }
+        memcpy(buf + j, esc, n);
+        j += n;
+    }
+    buf[j++] = '"';
+    buf[j] = '\0';
+    return buf;
+}
+
+/* The current value's source text (e.g. a number as written), cut short if long. */
+static const char *value_text(doc_t *doc, char *buf, size_t size)
+{
+    size_t off = 0;
+    size_t n = 0;
+    if (json_loc_find(doc->text, doc->len, doc->path, path_depth(doc), &off, NULL) == 0)
+        n = json_loc_value_len(doc->text, doc->len, off);
+    if (n < size) {
+        memcpy(buf, doc->text + off, n);
+        buf[n] = '\0';
+    } else {
+        memcpy(buf, doc->text + off, size - 4);
+        memcpy(buf + size - 4, "...", 4);
+    }
+    return buf;
+}
+
+static const char *type_name(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return "a string";
+    if (cJSON_IsNumber(v))
+        return "a number";
+    if (cJSON_IsObject(v))
+        return "an object";
+    if (cJSON_IsArray(v))
+        return "an array";
+    if (cJSON_IsTrue(v))
+        return "true";
+    if (cJSON_IsFalse(v))
+        return "false";
+    return "null";
+}
+
+/* ---- typed getters: each reports and returns NULL/false when the value is wrong ---- */
+
+static const char *want_string(doc_t *doc, const cJSON *v, const char *what)
+{
+    if (cJSON_IsString(v) && v->valuestring != NULL)
+        return v->valuestring;
+    report(doc, AT_VALUE, "expected %s, found %s", what, type_name(v));
+    return NULL;
+}
+
+static const char *want_nonempty(doc_t *doc, const cJSON *v, const char *what)
+{
+    const char *s = want_string(doc, v, what);
+    if (s != NULL && s[0] == '\0') {
+        report(doc, AT_VALUE, "must not be empty");
+        return NULL;
+    }
+    return s;
+}
+
+static bool all_digits(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
+/* An integral number. Range checks are left to the caller, which knows the message. */
+static bool want_integer(doc_t *doc, const cJSON *v, double *out)
+{
+    if (!cJSON_IsNumber(v)) {
+        if (cJSON_IsString(v) && all_digits(v->valuestring, 9))
+            report(doc, AT_VALUE, "expected an integer, found a string (write %s without quotes)",
+                   v->valuestring);
+        else
+            report(doc, AT_VALUE, "expected an integer, found %s", type_name(v));
+        return false;
+    }
+    double d = v->valuedouble;
+    if (fabs(d) < 1e15 && d != floor(d)) {
+        char text[48];
+        report(doc, AT_VALUE, "expected an integer, found %s", value_text(doc, text, sizeof(text)));
+        return false;
+    }
+    *out = d;
+    return true;
+}
+
+static bool want_int_range(doc_t *doc, const cJSON *v, int lo, int hi, int *out)
+{
+    double d;
+    if (!want_integer(doc, v, &d))
+        return false;
+    if (d < lo || d > hi) {
+        char text[48];
+        report(doc, AT_VALUE, "must be from %d to %d, found %s", lo, hi,
+               value_text(doc, text, sizeof(text)));
+        return false;
+    }
+    *out = (int)d;
+    return true;
+}
+
+/* ---- objects ---- */
+
+static const field_t *find_field(const field_t *fields, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+/* Checks an object against its fields: each known key goes to its check, unknown and
+ * repeated keys are errors (cJSON would silently keep the first of a repeat), and
+ * missing required keys are reported at the object's opening brace. */
+static void walk_object(doc_t *doc, const cJSON *obj, const field_t *fields, size_t n,
+                        void *target)
+{
+    if (!cJSON_IsObject(obj)) {
+        report(doc, AT_VALUE, "expected an object, found %s", type_name(obj));
+        return;
+    }
+    for (const cJSON *c = obj->child; c != NULL; c = c->next) {
+        size_t occurrence = 0;
+        for (const cJSON *p = obj->child; p != c; p = p->next)
+            if (strcmp(p->string, c->string) == 0)
+                occurrence++;
+        char q[80];
+        push_key(doc, c->string, occurrence);
+        const field_t *f = find_field(fields, n, c->string);
+        if (occurrence > 0) {
+            report(doc, AT_KEY, "duplicate key %s; each key may appear only once",
+                   quote(c->string, q, sizeof(q)));
+        } else if (f == NULL) {
+            strbuf_t list;
+            strbuf_init(&list);
+            for (size_t i = 0; i < n; i++)
+                strbuf_printf(&list, "%s%s", i ? ", " : "", fields[i].key);
+            report(doc, AT_KEY, "unknown key %s; expected one of: %s",
+                   quote(c->string, q, sizeof(q)), list.data);
+            strbuf_dispose(&list);
+        } else {
+            f->check(doc, c, target);
+        }
+        pop(doc);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (fields[i].required && cJSON_GetObjectItemCaseSensitive(obj, fields[i].key) == NULL)
+            report(doc, AT_VALUE, "missing required key \"%s\"", fields[i].key);
+}
+
+/* ---- paths and addresses ---- */
+
+/* Drops "." segments, repeated and trailing slashes: always safe, unlike resolving "..",
+ * which symlinks can make mean something else. */
+static void normalize_path(char *p)
+{
+    char *out = p;
+    const char *in = p;
+    while (*in != '\0') {
+        if (*in != '/') {
+            *out++ = *in++;
+            continue;
+        }
+        while (in[1] == '/')
+            in++;
+        if (in[1] == '.' && (in[2] == '/' || in[2] == '\0')) {
+            in += 2;
+            continue;
+        }
+        *out++ = '/';
+        in++;
+    }
+    if (out > p + 1 && out[-1] == '/')
+        out--;
+    if (out == p)
+        *out++ = '/';
+    *out = '\0';
+}
+
+/* A path from the config, made absolute against the config directory. */
+static char *resolve(const loader_t *ld, const char *path)
+{
+    char *p = util_path_join(ld->dir_abs, path);
+    normalize_path(p);
+    return p;
+}
+
+static int parse_listen(const char *addr, char **host, int *port, char *why, size_t size)
+{
+    const char *colon = strrchr(addr, ':');
+    if (colon == NULL) {
+        snprintf(why, size, "expected \"HOST:PORT\" such as \"0.0.0.0:8080\", or \":PORT\"");
+        return -EINVAL;
+    }
+    if (!all_digits(colon + 1, 5) || atoi(colon + 1) < 1 || atoi(colon + 1) > 65535) {
+        snprintf(why, size, "port must be a number from 1 to 65535");
+        return -EINVAL;
+    }
+    size_t n = (size_t)(colon - addr);
+    char h[64];
+    if (n >= sizeof(h))
+        n = sizeof(h) - 1; /* too long for an address anyway; inet_pton will refuse it */
+    memcpy(h, addr, n);
+    h[n] = '\0';
+    const char *use = h;
+    struct in_addr in;
+    if (n == 0)
+        use = "0.0.0.0";
+    else if (strcmp(h, "localhost") == 0)
+        use = "127.0.0.1"; /* the HTTP server binds with uv_ip4_addr, which needs digits */
+    else if (inet_pton(AF_INET, h, &in) != 1) {
+        snprintf(why, size,
+                 "host must be an IPv4 address like \"127.0.0.1\", \"localhost\", or empty "
+                 "for all interfaces");
+        return -EINVAL;
+    }
+    *host = xstrdup(use);
+    *port = atoi(colon + 1);
+    return 0;
+}
+
+/* Accepts ^[0-9]{1,4}(\.[0-9]{1,3})?$ and splits it into numbers for sorting. */
+static bool parse_channel_number(const char *s, int *major, int *minor)
+{
+    size_t i = 0;
+    int v = 0;
+    while (s[i] >= '0' && s[i] <= '9' && i < 5)
+        v = v * 10 + (s[i++] - '0');
+    if (i == 0 || i > 4)
+        return false;
+    *major = v;
+    *minor = -1;
+    if (s[i] == '\0')
+        return true;
+    if (s[i] != '.')
+        return false;
+    size_t start = ++i;
+    v = 0;
+    while (s[i] >= '0' && s[i] <= '9' && i - start < 4)
+        v = v * 10 + (s[i++] - '0');
+    if (i == start || i - start > 3 || s[i] != '\0')
+        return false;
+    *minor = v;
+    return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.f...](Z|+HH:MM|-HH:MM)" exactly, with a real calendar date;
+ * util_parse_iso8601 alone would let "2026-02-31" roll over into March. */
+static bool strict_iso8601(const char *s)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+    size_t i;
+    for (i = 0; shape[i] != '\0'; i++) {
+        if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') : s[i] != shape[i])
+            return false;
+    }
+    int y = atoi(s), mo = atoi(s + 5), d = atoi(s + 8), h = atoi(s + 11), mi = atoi(s + 14),
+        sec = atoi(s + 17);
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || sec > 59)
+        return false;
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo == 2 && d == 29 && !leap)
+        return false;
+    if (s[i] == '.') {
+        size_t start = ++i;
+        while (s[i] >= '0' && s[i] <= '9')
+            i++;
+        if (i == start)
+            return false;
+    }
+    if (s[i] == 'Z')
+        return s[i + 1] == '\0';
+    if (s[i] != '+' && s[i] != '-')
+        return false;
+    const char *z = s + i + 1;
+    for (i = 0; i < 5; i++)
+        if (i == 2 ? z[i] != ':' : !(z[i] >= '0' && z[i] <= '9'))
+            return false;
+    return z[5] == '\0' && atoi(z) <= 23 && atoi(z + 3) <= 59;
+}
+
+static long long gcd(long long a, long long b)
+{
+    while (b != 0) {
+        long long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* A frame rate given as a plain number: whole, NTSC-style (29.97 means 30000/1001, the
+ * rate every such source really has), or with up to 3 decimals. */
+static int fps_from_double(double x, int *num, int *den)
+{
+    if (!(x > 0) || x > MAX_FPS)
+        return -ERANGE;
+    if (x == floor(x)) {
+        *num = (int)x;
+        *den = 1;
+        return 0;
+    }
+    static const int ntsc[] = {24, 30, 48, 60, 120};
+    for (size_t i = 0; i < RV_ARRAY_SIZE(ntsc); i++) {
+        if (fabs(x - ntsc[i] * 1000.0 / 1001.0) < 0.001) {
+            *num = ntsc[i] * 1000;
+            *den = 1001;
+            return 0;
+        }
+    }
+    long long n = llround(x * 1000.0);
+    if (fabs(x * 1000.0 - (double)n) > 1e-6)
+        return -EINVAL;
+    long long g = gcd(n, 1000);
+    *num = (int)(n / g);
+    *den = (int)(1000 / g);
+    return 0;
+}
+
+/* "N/D", "N" or "N.NNN"; -EINVAL when malformed, -ERANGE when not in (0, MAX_FPS]. */
+static int fps_from_text(const char *s, int *num, int *den)
+{
+    const char *slash = strchr(s, '/');
+    if (slash != NULL) {
+        char n[16];
+        size_t len = (size_t)(slash - s);
+        if (len >= sizeof(n))
+            return -EINVAL;
+        memcpy(n, s, len);
+        n[len] = '\0';
+        if (!all_digits(n, 9) || !all_digits(slash + 1, 9))
+            return -EINVAL;
+        long long a = atoll(n), b = atoll(slash + 1);
+        if (b == 0)
+            return -EINVAL;
+        if (a == 0 || a > (long long)MAX_FPS * b)
+            return -ERANGE;
+        long long g = gcd(a, b);
+        *num = (int)(a / g);
+        *den = (int)(b / g);
+        return 0;
+    }
+    size_t i = 0, digits = 0, dots = 0;
+    for (; s[i] != '\0'; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == '.' && dots == 0 && digits > 0 && s[i + 1] != '\0')
+            dots++;
+        else
+            return -EINVAL;
+    }
+    if (digits == 0 || i > 12)
+        return -EINVAL;
+    return fps_from_double(strtod(s, NULL), num, den);
+}
+
+/* ---- retrovue.json ---- */
+
+static void set_string(char **slot, char *value)
+{
+    free(*slot);
+    *slot = value;
+}
+
+static void check_listen(doc_t *doc, const cJSON *v, void *target)
+{
+    config_t *cfg = target;
+    const char *s = want_string(doc, v, "a string like \"0.0.0.0:8080\"");
+    if (s == NULL)
+        return;
+    char why[160], q[80];
+    char *host;
+    int port;
+    if (parse_listen(s, &host, &port, why, sizeof(why)) != 0) {
+        report(doc, AT_VALUE, "invalid listen address %s: %s", quote(s, q, sizeof(q)), why);
+        return;
+    }
+    set_string(&cfg->listen_host, host);
+    cfg->listen_port = port;
+}
+
+static void check_state_dir(doc_t *doc, const cJSON *v, void *target)
+{
+    config_t *cfg = target;
+    const char *s = want_nonempty(doc, v, "a string (a directory path)");
+    if (s != NULL)
+        set_string(&cfg->state_dir, resolve(doc->ld, s));
+}
+
+static void check_log_level(doc_t *doc, const cJSON *v, void *target)
+{
+    config_t *cfg = target;
+    const char *s = want_string(doc, v, "a string (one of: debug, info, warn, error)");
+    if (s == NULL)
+        return;
+    char q[80];
+    if (log_level_parse(s) < 0) {
+        report(doc, AT_VALUE, "expected one of: debug, info, warn, error; found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    set_string(&cfg->log_level, xstrdup(s));
+}
+
+/* A program is looked up on PATH when it is a bare name; a relative path with a slash
+ * is taken from the config directory like every other path in the config. */
+static void check_program(doc_t *doc, const cJSON *v, char **slot)
+{
+    const char *s = want_nonempty(doc, v, "a string (a program name or path)");
+    if (s != NULL)
+        set_string(slot, strchr(s, '/') != NULL ? resolve(doc->ld, s) : xstrdup(s));
+}
+
+static void check_ffmpeg(doc_t *doc, const cJSON *v, void *target)
+{
+    check_program(doc, v, &((config_t *)target)->ffmpeg);
+}
+
+static void check_ffprobe(doc_t *doc, const cJSON *v, void *target)
+{
+    check_program(doc, v, &((config_t *)target)->ffprobe);
+}
+
+static const field_t server_fields[] = {
+    {"listen", false, check_listen},       {"state_dir", false, check_state_dir},
+    {"log_level", false, check_log_level}, {"ffmpeg", false, check_ffmpeg},
+    {"ffprobe", false, check_ffprobe},
+};
+
+static void check_dimension(doc_t *doc, const cJSON *v, int *slot)
+{
+    double d;
+    if (!want_integer(doc, v, &d))
+        return;
+    if (d < 16 || d > 4096 || (long long)d % 2 != 0) {
+        char text[48];
+        report(doc, AT_VALUE, "must be an even number from 16 to 4096, found %s",
+               value_text(doc, text, sizeof(text)));
+        return;
+    }
+    *slot = (int)d;
+}
+
+static void check_width(doc_t *doc, const cJSON *v, void *target)
+{
+    check_dimension(doc, v, &((house_format_t *)target)->width);
+}
+
+static void check_height(doc_t *doc, const cJSON *v, void *target)
+{
+    check_dimension(doc, v, &((house_format_t *)target)->height);
+}
+
+static void check_fps(doc_t *doc, const cJSON *v, void *target)
+{
+    house_format_t *house = target;
+    int num = 0, den = 0, rc;
+    char found[80];
+    if (cJSON_IsString(v)) {
+        rc = fps_from_text(v->valuestring, &num, &den);
+        quote(v->valuestring, found, sizeof(found));
+    } else if (cJSON_IsNumber(v)) {
+        rc = fps_from_double(v->valuedouble, &num, &den);
+        value_text(doc, found, sizeof(found));
+    } else {
+        report(doc, AT_VALUE, "expected a frame rate like \"30000/1001\" or 25, found %s",
+               type_name(v));
+        return;
+    }
+    if (rc == -ERANGE) {
+        report(doc, AT_VALUE, "frame rate must be above 0 and at most %d, found %s", MAX_FPS,
+               found);
+        return;
+    }
+    if (rc != 0) {
+        report(doc, AT_VALUE,
+               "expected a frame rate like \"30000/1001\", \"25\" or 29.97, found %s", found);
+        return;
+    }
+    house->fps_num = num;
+    house->fps_den = den;
+}
+
+static void check_gop_frames(doc_t *doc, const cJSON *v, void *target)
+{
+    int n;
+    if (want_int_range(doc, v, 1, 1000, &n))
+        ((house_format_t *)target)->gop_frames = n;
+}
+
+static void check_audio_rate(doc_t *doc, const cJSON *v, void *target)
+{
+    double d;
+    if (!want_integer(doc, v, &d))
+        return;
+    if (d != 32000 && d != 44100 && d != 48000) {
+        char text[48];
+        report(doc, AT_VALUE, "must be 32000, 44100 or 48000, found %s",
+               value_text(doc, text, sizeof(text)));
+        return;
+    }
+    ((house_format_t *)target)->audio_rate = (int)d;
+}
+
+static void check_audio_channels(doc_t *doc, const cJSON *v, void *target)
+{
+    double d;
+    if (!want_integer(doc, v, &d))
+        return;
+    if (d != 1 && d != 2) {
+        char text[48];
+        report(doc, AT_VALUE, "must be 1 (mono) or 2 (stereo), found %s",
+               value_text(doc, text, sizeof(text)));
+        return;
+    }
+    ((house_format_t *)target)->audio_channels = (int)d;
+}
+
+static void check_video_kbps(doc_t *doc, const cJSON *v, void *target)
+{
+    int n;
+    if (want_int_range(doc, v, 1, MAX_KBPS, &n))
+        ((house_format_t *)target)->video_kbps = n;
+}
+
+static void check_audio_kbps(doc_t *doc, const cJSON *v, void *target)
+{
+    int n;
+    if (want_int_range(doc, v, 1, MAX_KBPS, &n))
+        ((house_format_t *)target)->audio_kbps = n;
+}
+
+static const field_t house_fields[] = {
+    {"width", false, check_width},
+    {"height", false, check_height},
+    {"fps", false, check_fps},
+    {"gop_frames", false, check_gop_frames},
+    {"audio_rate", false, check_audio_rate},
+    {"audio_channels", false, check_audio_channels},
+    {"video_kbps", false, check_video_kbps},
+    {"audio_kbps", false, check_audio_kbps},
+};
+
+static void check_server(doc_t *doc, const cJSON *v, void *target)
+{
+    walk_object(doc, v, server_fields, RV_ARRAY_SIZE(server_fields), target);
+}
+
+static void check_house(doc_t *doc, const cJSON *v, void *target)
+{
+    walk_object(doc, v, house_fields, RV_ARRAY_SIZE(house_fields), &((config_t *)target)->house);
+}
+
+static const field_t main_fields[] = {
+    {"server", false, check_server},
+    {"house", false, check_house},
+};
+
+/* ---- channel files ---- */
+
+static void check_number(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    int major, minor;
+    char q[80], q2[80];
+    if (cJSON_IsNumber(v)) {
+        /* Numbers would lose "5.10" vs "5.1" and leading zeros; guide numbers are text. */
+        char text[48];
+        value_text(doc, text, sizeof(text));
+        report(doc, AT_VALUE, "expected a string like \"%s\", found a number",
+               parse_channel_number(text, &major, &minor) ? text : "3");
+        return;
+    }
+    const char *s = want_string(doc, v, "a string like \"3\"");
+    if (s == NULL)
+        return;
+    if (!parse_channel_number(s, &major, &minor)) {
+        report(doc, AT_VALUE,
+               "channel number must look like \"3\" or \"5.1\" (1 to 4 digits, optionally a dot "
+               "and 1 to 3 digits), found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    ch->number = xstrdup(s);
+    loader_t *ld = doc->ld;
+    for (size_t i = 0; i < ld->n_seen; i++) {
+        const seen_number_t *seen = &ld->seen[i];
+        if (seen->major != major || seen->minor != minor)
+            continue;
+        if (strcmp(seen->number, s) == 0)
+            report(doc, AT_VALUE, "channel number %s is already used by %s",
+                   quote(s, q, sizeof(q)), seen->file);
+        else
+            report(doc, AT_VALUE, "channel number %s is the same as %s in %s",
+                   quote(s, q, sizeof(q)), quote(seen->number, q2, sizeof(q2)), seen->file);
+        return;
+    }
+    ld->seen = xrealloc(ld->seen, (ld->n_seen + 1) * sizeof(*ld->seen));
+    ld->seen[ld->n_seen++] = (seen_number_t){
+        .major = major, .minor = minor, .number = xstrdup(s), .file = xstrdup(doc->file)};
+}
+
+static void check_name(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    const char *s = want_nonempty(doc, v, "a string");
+    if (s == NULL)
+        return;
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p < 0x20 || *p == 0x7F) {
+            report(doc, AT_VALUE, "must not contain control characters");
+            return;
+        }
+        if ((*p & 0xC0) != 0x80)
+            chars++;
+    }
+    if (chars > NAME_MAX_CHARS) {
+        report(doc, AT_VALUE, "is too long (%zu characters; at most %d)", chars, NAME_MAX_CHARS);
+        return;
+    }
+    set_string(&ch->name, xstrdup(s));
+}
+
+static void check_mode(doc_t *doc, const cJSON *v, void *target)
+{
+    static const char *const names[] = {"auto", "copy", "live"};
+    static const enum encode_mode modes[] = {ENCODE_AUTO, ENCODE_COPY, ENCODE_LIVE};
+    channel_conf_t *ch = target;
+    const char *s = want_string(doc, v, "a string (one of: auto, copy, live)");
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < RV_ARRAY_SIZE(names); i++) {
+        if (strcmp(s, names[i]) == 0) {
+            ch->mode = modes[i];
+            return;
+        }
+    }
+    char q[80];
+    report(doc, AT_VALUE, "expected one of: auto, copy, live; found %s", quote(s, q, sizeof(q)));
+}
+
+static void check_epoch(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    const char *s = want_string(doc, v, "a string like \"" DEFAULT_EPOCH "\"");
+    if (s == NULL)
+        return;
+    double t;
+    if (!strict_iso8601(s) || util_parse_iso8601(s, &t) != 0) {
+        char q[80];
+        report(doc, AT_VALUE,
+               "expected an ISO 8601 time with Z or an offset, like \"" DEFAULT_EPOCH
+               "\" or \"2026-01-01T00:00:00-05:00\", found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    ch->epoch = t;
+}
+
+static void check_playlist(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of media file paths, found %s", type_name(v));
+        return;
+    }
+    int n = cJSON_GetArraySize(v);
+    if (n == 0) {
+        report(doc, AT_VALUE, "playlist is empty; list at least one media file");
+        return;
+    }
+    ch->items = xcalloc((size_t)n, sizeof(*ch->items));
+    size_t i = 0;
+    for (const cJSON *item = v->child; item != NULL; item = item->next, i++) {
+        push_index(doc, i);
+        /* A missing file is fine here: media may be on a disk mounted later. */
+        const char *s = want_nonempty(doc, item, "a string (a media file path)");
+        if (s != NULL)
+            ch->items[ch->n_items++] = resolve(doc->ld, s);
+        pop(doc);
+    }
+}
+
+static const field_t channel_fields[] = {
+    {"number", true, check_number}, {"name", true, check_name},
+    {"mode", false, check_mode},     {"epoch", false, check_epoch},
+    {"playlist", true, check_playlist},
+};
+
+/* ---- loading ---- */
+
+/* Checks syntax (with positions) and then parses; NULL after reporting a problem. */
+static cJSON *parse_doc(doc_t *doc)
+{
+    json_loc_error_t err;
+    if (json_loc_check(doc->text, doc->len, &err) != 0) {
+        int line, col;
+        json_loc_line_col(doc->text, doc->len, err.offset, &line, &col);
+        strbuf_printf(doc->ld->errors, "%s:%d:%d: %s: %s\n", doc->file, line, col, err.path,
+                      err.message);
+        doc->ld->n_errors++;
+        return NULL;
+    }
+    /* json_loc accepts a UTF-8 BOM; hand cJSON the text after it. */
+    size_t bom = doc->len >= 3 && memcmp(doc->text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+    cJSON *root = cJSON_ParseWithLength(doc->text + bom, doc->len - bom);
+    if (root == NULL)
+        report(doc, AT_VALUE, "could not parse the JSON");
+    return root;
+}
+
+static void load_main(loader_t *ld)
+{
+    char *shown = util_path_join(ld->dir, "retrovue.json");
+    char *path = util_path_join(ld->dir_abs, "retrovue.json");
+    char *text = NULL;
+    size_t len = 0;
+    int rc = util_read_file(path, &text, &len);
+    if (rc != 0 && rc != -ENOENT) /* the file is optional: no file means all defaults */
+        file_error(ld, shown, "cannot read: %s", strerror(-rc));
+    if (rc == 0) {
+        doc_t doc = {.ld = ld, .file = shown, .text = text, .len = len};
+        cJSON *root = parse_doc(&doc);
+        if (root != NULL)
+            walk_object(&doc, root, main_fields, RV_ARRAY_SIZE(main_fields), ld->cfg);
+        cJSON_Delete(root);
+    }
+    free(text);
+    free(path);
+    free(shown);
+}
+
+static void channel_dispose(channel_conf_t *ch)
+{
+    free(ch->number);
+    free(ch->name);
+    free(ch->file);
+    for (size_t i = 0; i < ch->n_items; i++)
+        free(ch->items[i]);
+    free(ch->items);
+}
+
+static void load_channel(loader_t *ld, const char *shown, const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = util_read_file(path, &text, &len);
+    if (rc != 0) {
+        file_error(ld, shown, "cannot read: %s", strerror(-rc));
+        return;
+    }
+    doc_t doc = {.ld = ld, .file = shown, .text = text, .len = len};
+    cJSON *root = parse_doc(&doc);
+    if (root != NULL) {
+        channel_conf_t ch = {.file = xstrdup(path), .mode = ENCODE_AUTO};
+        util_parse_iso8601(DEFAULT_EPOCH, &ch.epoch);
+        int before = ld->n_errors;
+        walk_object(&doc, root, channel_fields, RV_ARRAY_SIZE(channel_fields), &ch);
+        if (ld->n_errors == before) {
+            config_t *cfg = ld->cfg;
+            cfg->channels = xrealloc(cfg->channels, (cfg->n_channels + 1) * sizeof(ch));
+            cfg->channels[cfg->n_channels++] = ch;
+        } else {
+            channel_dispose(&ch);
+        }
+        cJSON_Delete(root);
+    }
+    free(text);
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void load_channels(loader_t *ld)
+{
+    char *shown_dir = util_path_join(ld->dir, "channels");
+    char *dir = util_path_join(ld->dir_abs, "channels");
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        if (errno == ENOENT)
+            file_error(ld, shown_dir,
+                       "channels directory not found; create it and add one JSON file per "
+                       "channel");
+        else
+            file_error(ld, shown_dir, "cannot open the channels directory: %s", strerror(errno));
+        free(dir);
+        free(shown_dir);
+        return;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        /* Dot files are editor leftovers (".#1.json" locks, swap files), never channels. */
+        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".json") != 0)
+            continue;
+        char *path = util_path_join(dir, e->d_name);
+        struct stat st;
+        bool regular = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        free(path);
+        if (!regular)
+            continue;
+        names = xrealloc(names, (n + 1) * sizeof(*names));
+        names[n++] = xstrdup(e->d_name);
+    }
+    closedir(d);
+    if (n == 0)
+        file_error(ld, shown_dir, "no channel files (*.json) found; add at least one channel");
+    if (n > 1)
+        qsort(names, n, sizeof(*names), compare_names);
+    for (size_t i = 0; i < n; i++) {
+        char *shown = util_path_join(shown_dir, names[i]);
+        char *path = util_path_join(dir, names[i]);
+        load_channel(ld, shown, path);
+        free(shown);
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    free(shown_dir);
+}
+
+static int compare_channels(const void *a, const void *b)
+{
+    const channel_conf_t *x = a, *y = b;
+    int xmaj = 0, xmin = 0, ymaj = 0, ymin = 0;
+    parse_channel_number(x->number, &xmaj, &xmin);
+    parse_channel_number(y->number, &ymaj, &ymin);
+    if (xmaj != ymaj)
+        return xmaj < ymaj ? -1 : 1;
+    if (xmin != ymin)
+        return xmin < ymin ? -1 : 1;
+    return 0;
+}
+
+static config_t *config_defaults(char *dir_abs)
+{
+    config_t *cfg = xcalloc(1, sizeof(*cfg));
+    cfg->dir = dir_abs;
+    cfg->listen_host = xstrdup("0.0.0.0");
+    cfg->listen_port = 8080;
+    cfg->state_dir = util_path_join(dir_abs, "state");
+    cfg->ffmpeg = xstrdup("ffmpeg");
+    cfg->ffprobe = xstrdup("ffprobe");
+    cfg->log_level = xstrdup("info");
+    cfg->house = (house_format_t){
+        .width = 640,
+        .height = 480,
+        .fps_num = 30000,
+        .fps_den = 1001,
+        .gop_frames = 60,
+        .audio_rate = 48000,
+        .audio_channels = 2,
+        .video_kbps = 1500,
+        .audio_kbps = 128,
+    };
+    return cfg;
+}
+
+int config_load(const char *dir, config_t **out, strbuf_t *errors)
+{
+    strbuf_t scratch;
+    strbuf_init(&scratch);
+    loader_t ld = {.dir = dir, .errors = errors != NULL ? errors : &scratch};
+    char *dir_abs = realpath(dir, NULL);
+    struct stat st;
+    if (dir_abs == NULL) {
+        file_error(&ld, dir, "cannot open the config directory: %s", strerror(errno));
+    } else if (stat(dir_abs, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        file_error(&ld, dir, "the config location is not a directory");
+        free(dir_abs);
+    } else {
+        ld.dir_abs = dir_abs;
+        ld.cfg = config_defaults(dir_abs);
+        load_main(&ld);
+        load_channels(&ld);
+    }
+    for (size_t i = 0; i < ld.n_seen; i++) {
+        free(ld.seen[i].number);
+        free(ld.seen[i].file);
+    }
+    free(ld.seen);
+    strbuf_dispose(&scratch);
+    if (ld.n_errors > 0) {
+        config_free(ld.cfg);
+        return -EINVAL;
+    }
+    config_t *cfg = ld.cfg;
+    if (cfg->n_channels > 1)
+        qsort(cfg->channels, cfg->n_channels, sizeof(*cfg->channels), compare_channels);
+    cfg->segment_seconds =
+        (double)cfg->house.gop_frames * cfg->house.fps_den / (double)cfg->house.fps_num;
+    *out = cfg;
+    return 0;
+}
+
+void config_free(config_t *config)
+{
+    if (config == NULL)
+        return;
+    free(config->dir);
+    free(config->listen_host);
+    free(config->state_dir);
+    free(config->ffmpeg);
+    free(config->ffprobe);
+    free(config->log_level);
+    for (size_t i = 0; i < config->n_channels; i++)
+        channel_dispose(&config->channels[i]);
+    free(config->channels);
+    free(config);
+}
+
+const channel_conf_t *config_find_channel(const config_t *config, const char *number)
+{
+    int major, minor;
+    if (config == NULL || number == NULL || !parse_channel_number(number, &major, &minor))
+        return NULL;
+    /* Numeric match, so "03" finds "3"; loading refuses two channels that match so. */
+    for (size_t i = 0; i < config->n_channels; i++) {
+        int cmaj, cmin;
+        if (parse_channel_number(config->channels[i].number, &cmaj, &cmin) && cmaj == major &&
+            cmin == minor)
+            return &config->channels[i];
+    }
+    return NULL;
+}
+
+int config_set_listen(config_t *config, const char *addr)
+{
+    if (config == NULL || addr == NULL)
+        return -EINVAL;
+    char why[160];
+    char *host;
+    int port;
+    if (parse_listen(addr, &host, &port, why, sizeof(why)) != 0)
+        return -EINVAL;
+    set_string(&config->listen_host, host);
+    config->listen_port = port;
+    return 0;
+}

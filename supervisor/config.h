@@ -1,0 +1,69 @@
+/*
+ * The station's configuration: DIR/retrovue.json (server settings and the house
+ * format) plus one DIR/channels/<anything>.json per channel. Loading validates all
+ * of it and reports every problem with file, line, column and JSON path.
+ */
+#ifndef RV_CONFIG_H
+#define RV_CONFIG_H
+
+#include <stddef.h>
+
+#include "util.h"
+
+/** How a channel's ffmpeg produces its stream. */
+enum encode_mode {
+    ENCODE_AUTO, /* copy when every item is already in the house format, else live */
+    ENCODE_COPY, /* stream copy; items must be conformed */
+    ENCODE_LIVE  /* encode in the channel's ffmpeg */
+};
+
+/** The house format every conformed asset shares, and what live channels encode to. */
+typedef struct house_format {
+    int width, height;      /* pixels, e.g. 640x480 */
+    int fps_num, fps_den;   /* e.g. 30000/1001 */
+    int gop_frames;         /* keyframe interval; one HLS segment per GOP */
+    int audio_rate;         /* Hz, e.g. 48000 */
+    int audio_channels;     /* e.g. 2 */
+    int video_kbps;         /* live encode video bitrate */
+    int audio_kbps;         /* AAC bitrate */
+} house_format_t;
+
+/** One channel as configured. */
+typedef struct channel_conf {
+    char *number;      /* guide number as written: "3" or "5.1" */
+    char *name;        /* display name */
+    char *file;        /* path of the JSON file it came from */
+    enum encode_mode mode;
+    double epoch;      /* UTC seconds at which the loop's first item first aired */
+    char **items;      /* absolute media paths, played in order and looped */
+    size_t n_items;
+} channel_conf_t;
+
+/** The whole configuration. */
+typedef struct config {
+    char *dir;          /* the config directory, absolute */
+    char *listen_host;  /* e.g. "0.0.0.0" */
+    int listen_port;    /* e.g. 8080 */
+    char *state_dir;    /* absolute; segments, database */
+    char *ffmpeg;       /* program to run, default "ffmpeg" */
+    char *ffprobe;      /* default "ffprobe" */
+    char *log_level;    /* "debug", "info", "warn", "error" */
+    double segment_seconds; /* derived: gop_frames * fps_den / fps_num */
+    house_format_t house;
+    channel_conf_t *channels; /* sorted by number (numeric, then minor) */
+    size_t n_channels;
+} config_t;
+
+/**
+ * Loads and validates DIR. Returns 0 and sets *out, or a negative errno with every
+ * problem appended to errors, one per line, each "FILE:LINE:COL: PATH: message".
+ */
+int config_load(const char *dir, config_t **out, strbuf_t *errors);
+/** Frees a loaded configuration (NULL is fine). */
+void config_free(config_t *config);
+/** Finds a channel by its number string; NULL when there is none. */
+const channel_conf_t *config_find_channel(const config_t *config, const char *number);
+/** Overrides the listen address from "HOST:PORT" or ":PORT"; 0 or -EINVAL. */
+int config_set_listen(config_t *config, const char *addr);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * The retrovue command line: `serve`, `check`, and the internal `_exec` used to
+ * start ffmpeg so that it dies with retrovue even if retrovue is killed outright.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "log.h"
+#include "station.h"
+#include "util.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: retrovue COMMAND [OPTIONS]\n"
+            "\n"
+            "A TV station in a box: 24/7 linear channels as HLS and MPEG-TS.\n"
+            "\n"
+            "commands:\n"
+            "  serve --config DIR [--listen ADDR:PORT] [--state DIR]\n"
+            "        [--clock-start ISO8601] [--clock-rate R]\n"
+            "                     air the configured channels and serve them over HTTP\n"
+            "  check --config DIR validate the configuration; every error names file,\n"
+            "                     line, column and JSON path\n"
+            "\n"
+            "options:\n"
+            "  -h, --help         show this help\n"
+            "  -V, --version      show the version\n");
+}
+
+/* Runs as the child of `serve`: ask the kernel to kill us when the parent dies, so
+   no ffmpeg outlives the station, then become ffmpeg. */
+static int cmd_exec(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "retrovue _exec: missing program\n");
+        return 127;
+    }
+    pid_t parent = getppid();
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+        return 127; /* the parent is already gone */
+    execvp(argv[2], argv + 2);
+    fprintf(stderr, "retrovue: unable to run %s: %s\n", argv[2], strerror(errno));
+    return 127;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0}};
+    const char *dir = NULL;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (c == 'c')
+            dir = optarg;
+        else {
+            fprintf(c == 'h' ? stdout : stderr, "usage: retrovue check --config DIR\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (dir == NULL) {
+        fprintf(stderr, "retrovue check: --config DIR is required\n");
+        return 2;
+    }
+    config_t *cfg;
+    strbuf_t errors;
+    strbuf_init(&errors);
+    if (config_load(dir, &cfg, &errors) != 0) {
+        fputs(errors.data ? errors.data : "", stderr);
+        size_t n = 0;
+        for (size_t i = 0; i < errors.len; i++)
+            n += errors.data[i] == '\n';
+        fprintf(stderr, "%s: %zu error%s\n", dir, n, n == 1 ? "" : "s");
+        strbuf_dispose(&errors);
+        return 1;
+    }
+    strbuf_dispose(&errors);
+    size_t missing = 0, items = 0;
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        for (size_t j = 0; j < cfg->channels[i].n_items; j++) {
+            items++;
+            if (!util_file_readable(cfg->channels[i].items[j])) {
+                fprintf(stderr, "%s: warning: channel %s: media file %s is missing\n",
+                        cfg->channels[i].file, cfg->channels[i].number, cfg->channels[i].items[j]);
+                missing++;
+            }
+        }
+    printf("%s: OK, %zu channel%s, %zu playlist items", cfg->dir, cfg->n_channels,
+           cfg->n_channels == 1 ? "" : "s", items);
+    if (missing)
+        printf(" (%zu missing media file%s)", missing, missing == 1 ? "" : "s");
+    printf("\n");
+    config_free(cfg);
+    return 0;
+}
+
+static int cmd_serve(int argc, char **argv, const char *self)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                              {"listen", required_argument, NULL, 'l'},
+                                              {"state", required_argument, NULL, 's'},
+                                              {"clock-start", required_argument, NULL, 'S'},
+                                              {"clock-rate", required_argument, NULL, 'R'},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {0}};
+    station_opts_t o = {0};
+    double start = 0, rate = 1;
+    int warp = 0, c;
+    while ((c = getopt_long(argc, argv, "c:l:s:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': o.config_dir = optarg; break;
+        case 'l': o.listen = optarg; break;
+        case 's': o.state_dir = optarg; break;
+        case 'S':
+            if (util_parse_iso8601(optarg, &start) != 0) {
+                fprintf(stderr, "retrovue serve: --clock-start %s: expected ISO 8601 like "
+                                "2026-03-08T06:00:00Z\n", optarg);
+                return 2;
+            }
+            warp = 1;
+            break;
+        case 'R': {
+            char *end;
+            rate = strtod(optarg, &end);
+            if (*end != '\0' || !(rate > 0) || rate > 1000) {
+                fprintf(stderr, "retrovue serve: --clock-rate %s: expected a number from 0 to 1000\n",
+                        optarg);
+                return 2;
+            }
+            warp = 1;
+            break;
+        }
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (o.config_dir == NULL) {
+        fprintf(stderr, "retrovue serve: --config DIR is required\n");
+        return 2;
+    }
+    if (warp)
+        clock_set(start, rate);
+    o.self_exe = self;
+    return station_serve(&o);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "_exec") == 0)
+        return cmd_exec(argc, argv);
+    if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("retrovue %s\n", RETROVUE_VERSION);
+        return 0;
+    }
+    /* The path of this binary, for spawning `retrovue _exec ffmpeg ...`. */
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n <= 0) {
+        fprintf(stderr, "retrovue: unable to find its own executable: %s\n", strerror(errno));
+        return 1;
+    }
+    self[n] = '\0';
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1, self);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    fprintf(stderr, "retrovue: unknown command \"%s\" (try --help)\n", cmd);
+    return 2;
+}

@@ -1,0 +1,253 @@
+/*
+ * `retrovue serve`: one loop for everything. Start-up loads the configuration, opens
+ * the database, starts the web listeners (the internal feed port must be known
+ * before any ffmpeg is spawned) and then the channels. SIGHUP swaps in a new
+ * configuration only when it validates; SIGINT/SIGTERM stop the channels, wait for
+ * every ffmpeg to be reaped, and return 0.
+ */
+#include "station.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "db.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+struct station {
+    uv_loop_t loop;
+    station_opts_t opts;
+    config_t *config;
+    sqlite3 *db;
+    web_server_t *web;
+    channel_env_t env;
+    channel_t **channels;
+    size_t n_channels;
+    size_t stopping;        /* channels still shutting down */
+    int shutting_down;
+    int exit_status;
+    uv_signal_t sigint, sigterm, sighup;
+};
+
+size_t station_channel_count(const station_t *st)
+{
+    return st->n_channels;
+}
+
+channel_t *station_channel_at(const station_t *st, size_t i)
+{
+    return i < st->n_channels ? st->channels[i] : NULL;
+}
+
+channel_t *station_find_channel(const station_t *st, const char *number)
+{
+    for (size_t i = 0; i < st->n_channels; i++)
+        if (strcmp(channel_number(st->channels[i]), number) == 0)
+            return st->channels[i];
+    return NULL;
+}
+
+const config_t *station_config(const station_t *st)
+{
+    return st->config;
+}
+
+static int load_config(const station_opts_t *o, config_t **out)
+{
+    strbuf_t errors;
+    strbuf_init(&errors);
+    int rc = config_load(o->config_dir, out, &errors);
+    if (rc != 0) {
+        char *save, *line = strtok_r(errors.data ? errors.data : (char *)"", "\n", &save);
+        for (; line != NULL; line = strtok_r(NULL, "\n", &save))
+            log_error(NULL, "config: %s", line);
+        strbuf_dispose(&errors);
+        return rc;
+    }
+    strbuf_dispose(&errors);
+    config_t *c = *out;
+    if (o->listen != NULL && config_set_listen(c, o->listen) != 0) {
+        log_error(NULL, "--listen %s: expected HOST:PORT, e.g. 0.0.0.0:8080", o->listen);
+        config_free(c);
+        return -EINVAL;
+    }
+    if (o->state_dir != NULL) {
+        free(c->state_dir);
+        char cwd[4096];
+        c->state_dir = o->state_dir[0] == '/' || getcwd(cwd, sizeof(cwd)) == NULL
+                           ? xstrdup(o->state_dir)
+                           : util_path_join(cwd, o->state_dir);
+    }
+    int level = log_level_parse(c->log_level);
+    if (level >= 0)
+        log_set_level((enum log_level)level);
+    return 0;
+}
+
+static void close_signals_and_stop(station_t *st)
+{
+    web_stop_feed(st->web);
+    uv_close((uv_handle_t *)&st->sigint, NULL);
+    uv_close((uv_handle_t *)&st->sigterm, NULL);
+    uv_close((uv_handle_t *)&st->sighup, NULL);
+    uv_stop(&st->loop);
+}
+
+static void on_channel_stopped(void *arg)
+{
+    station_t *st = arg;
+    if (--st->stopping == 0 && st->shutting_down) {
+        log_info(NULL, "all channels stopped");
+        close_signals_and_stop(st);
+    }
+}
+
+/* Takes a channel out of the list first, so viewers and the feed stop finding it. */
+static void remove_channel(station_t *st, size_t i)
+{
+    channel_t *ch = st->channels[i];
+    memmove(&st->channels[i], &st->channels[i + 1], (st->n_channels - i - 1) * sizeof(channel_t *));
+    st->n_channels--;
+    st->stopping++;
+    channel_stop(ch, on_channel_stopped, st);
+}
+
+static void shutdown_station(station_t *st, const char *why)
+{
+    if (st->shutting_down)
+        return;
+    st->shutting_down = 1;
+    log_info(NULL, "%s: stopping %zu channels", why, st->n_channels);
+    web_stop(st->web);
+    while (st->n_channels > 0)
+        remove_channel(st, st->n_channels - 1);
+    if (st->stopping == 0)
+        close_signals_and_stop(st);
+}
+
+static void add_channel(station_t *st, const channel_conf_t *conf, size_t at)
+{
+    channel_t *ch = channel_create(&st->env, conf);
+    st->channels = xrealloc(st->channels, (st->n_channels + 1) * sizeof(channel_t *));
+    memmove(&st->channels[at + 1], &st->channels[at], (st->n_channels - at) * sizeof(channel_t *));
+    st->channels[at] = ch;
+    st->n_channels++;
+    channel_start(ch);
+}
+
+static void reload(station_t *st)
+{
+    config_t *next;
+    log_info(NULL, "SIGHUP: reloading %s", st->opts.config_dir);
+    if (load_config(&st->opts, &next) != 0) {
+        log_error(NULL, "reload failed; the running configuration stays in force");
+        db_event(st->db, 0, NULL, "reload", "failed: configuration has errors");
+        return;
+    }
+    if (strcmp(next->listen_host, st->config->listen_host) != 0 ||
+        next->listen_port != st->config->listen_port)
+        log_warn(NULL, "a new listen address takes effect at the next start");
+    if (strcmp(next->state_dir, st->config->state_dir) != 0) {
+        log_warn(NULL, "a new state_dir takes effect at the next start");
+        free(next->state_dir);
+        next->state_dir = xstrdup(st->config->state_dir);
+    }
+    /* Channels gone from the configuration stop; the rest pick up their new settings
+       at their next item; new ones start. */
+    for (size_t i = st->n_channels; i-- > 0;)
+        if (config_find_channel(next, channel_number(st->channels[i])) == NULL) {
+            log_info(channel_number(st->channels[i]), "removed from the configuration");
+            remove_channel(st, i);
+        }
+    config_t *old = st->config;
+    st->config = next;
+    st->env.config = next;
+    for (size_t i = 0; i < next->n_channels; i++) {
+        const channel_conf_t *conf = &next->channels[i];
+        channel_t *ch = station_find_channel(st, conf->number);
+        if (ch != NULL)
+            channel_reconfigure(ch, conf);
+        else
+            add_channel(st, conf, i <= st->n_channels ? i : st->n_channels);
+    }
+    config_free(old);
+    log_info(NULL, "configuration reloaded: %zu channels", st->n_channels);
+    db_event(st->db, 0, NULL, "reload", "configuration reloaded");
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    station_t *st = h->data;
+    if (signum == SIGHUP) {
+        if (!st->shutting_down)
+            reload(st);
+        return;
+    }
+    shutdown_station(st, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static station_t *current;
+
+int station_serve(const station_opts_t *opts)
+{
+    station_t *st = xcalloc(1, sizeof(*st));
+    current = st;
+    st->opts = *opts;
+    if (load_config(opts, &st->config) != 0) {
+        free(st);
+        return 1;
+    }
+    int rc = util_mkdirs(st->config->state_dir, 0755);
+    if (rc != 0) {
+        log_error(NULL, "unable to create the state directory %s: %s", st->config->state_dir,
+                  strerror(-rc));
+        config_free(st->config);
+        free(st);
+        return 1;
+    }
+    char *dbpath = xasprintf("%s/retrovue.db", st->config->state_dir);
+    rc = db_open(dbpath, &st->db);
+    free(dbpath);
+    if (rc != 0) {
+        config_free(st->config);
+        free(st);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&st->loop);
+    rc = web_start(&st->loop, st, st->config->listen_host, st->config->listen_port, &st->web);
+    if (rc == 0) {
+        st->env.loop = &st->loop;
+        st->env.db = st->db;
+        st->env.self_exe = opts->self_exe;
+        st->env.config = st->config;
+        st->env.feed_port = web_feed_port(st->web);
+        uv_signal_init(&st->loop, &st->sigint);
+        uv_signal_init(&st->loop, &st->sigterm);
+        uv_signal_init(&st->loop, &st->sighup);
+        st->sigint.data = st->sigterm.data = st->sighup.data = st;
+        uv_signal_start(&st->sigint, on_signal, SIGINT);
+        uv_signal_start(&st->sigterm, on_signal, SIGTERM);
+        uv_signal_start(&st->sighup, on_signal, SIGHUP);
+        log_info(NULL, "retrovue %s serving %zu channels from %s (state in %s)", RETROVUE_VERSION,
+                 st->config->n_channels, st->config->dir, st->config->state_dir);
+        for (size_t i = 0; i < st->config->n_channels; i++)
+            add_channel(st, &st->config->channels[i], st->n_channels);
+        uv_run(&st->loop, UV_RUN_DEFAULT);
+    } else {
+        st->exit_status = 1;
+    }
+    /* h2o 2.2.5 cannot dispose a context with connections still open (idle
+       keep-alives, streams that just ended), and the process is about to exit, so
+       the loop and what hangs off it are left in place, reachable from `current`. */
+    db_close(st->db);
+    st->db = NULL;
+    int status = st->exit_status;
+    log_info(NULL, "stopped (exit %d)", status);
+    return status;
+}

@@ -1,0 +1,78 @@
+/*
+ * Building replies. Bodies are copied into the request's pool because h2o may send
+ * them after the handler returns; Content-Length is set so nothing goes chunked.
+ */
+#include "reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+void reply_header(h2o_req_t *req, const char *name, const char *value)
+{
+    h2o_add_header_by_str(&req->pool, &req->res.headers, name, strlen(name), 1, NULL,
+                          h2o_strdup(&req->pool, value, SIZE_MAX).base, strlen(value));
+}
+
+void reply_text(h2o_req_t *req, int status, const char *type, const char *cache, const char *body,
+                size_t len)
+{
+    req->res.status = status;
+    req->res.reason = reason(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, type, strlen(type));
+    if (cache != NULL)
+        h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL, cache,
+                       strlen(cache));
+    req->res.content_length = len;
+    h2o_iovec_t copy = h2o_strdup(&req->pool, body, len);
+    h2o_send_inline(req, copy.base, len);
+}
+
+void reply_json(h2o_req_t *req, int status, cJSON *doc)
+{
+    char *text = cJSON_PrintUnformatted(doc);
+    cJSON_Delete(doc);
+    if (text == NULL) {
+        fprintf(stderr, "retrovue: out of memory formatting JSON\n");
+        abort();
+    }
+    strbuf_t sb;
+    strbuf_init(&sb);
+    strbuf_puts(&sb, text);
+    strbuf_puts(&sb, "\n");
+    free(text);
+    reply_text(req, status, "application/json; charset=utf-8", "no-cache", sb.data, sb.len);
+    strbuf_dispose(&sb);
+}
+
+void reply_error(h2o_req_t *req, int status, const char *fmt, ...)
+{
+    strbuf_t sb;
+    strbuf_init(&sb);
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(&sb, fmt, ap);
+    va_end(ap);
+    cJSON *doc = cJSON_CreateObject();
+    cJSON_AddStringToObject(doc, "error", sb.data ? sb.data : "");
+    cJSON_AddNumberToObject(doc, "status", status);
+    strbuf_dispose(&sb);
+    reply_json(req, status, doc);
+}

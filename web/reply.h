@@ -1,0 +1,21 @@
+/*
+ * Response helpers shared by the web modules: JSON bodies, JSON errors, and the
+ * headers every reply carries. Errors are always JSON, never an HTML page.
+ */
+#ifndef RV_REPLY_H
+#define RV_REPLY_H
+
+#include <cJSON.h>
+#include <h2o.h>
+
+/** Sends a JSON document (consumed) with the given status and no-cache. */
+void reply_json(h2o_req_t *req, int status, cJSON *doc);
+/** Sends {"error": message, "status": status}. */
+void reply_error(h2o_req_t *req, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/** Sends a text body from req's pool with a content type and cache policy. */
+void reply_text(h2o_req_t *req, int status, const char *type, const char *cache, const char *body,
+                size_t len);
+/** Adds a header by name. */
+void reply_header(h2o_req_t *req, const char *name, const char *value);
+
+#endif
