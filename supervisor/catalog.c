@@ -132,33 +132,13 @@ int catalog_store(sqlite3 *db, const asset_t *a)
     return rc;
 }
 
-/* Runs ffprobe and collects its stdout. posix_spawn rather than popen: no shell, so
-   a file name with quotes or spaces needs no escaping. */
-static int run_ffprobe(const char *ffprobe, const char *path, char **out)
+static char *read_all(int fd)
 {
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0)
-        return -errno;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    char *argv[] = {(char *)ffprobe, "-v",           "error",        "-print_format",
-                    "json",          "-show_format", "-show_streams", (char *)path,
-                    NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, ffprobe, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return -rc;
-    }
     strbuf_t sb;
     strbuf_init(&sb);
     char buf[8192];
     ssize_t n;
-    while ((n = read(fds[0], buf, sizeof(buf))) != 0) {
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -166,12 +146,69 @@ static int run_ffprobe(const char *ffprobe, const char *path, char **out)
         }
         strbuf_append(&sb, buf, (size_t)n);
     }
-    close(fds[0]);
+    close(fd);
+    return strbuf_steal(&sb);
+}
+
+/* Runs ffprobe and collects its stdout (JSON) and stderr (the reason when it fails).
+   posix_spawn rather than popen: no shell, so a file name with quotes or spaces needs
+   no escaping. With -v error stderr stays far below a pipe's capacity, so reading
+   stdout to the end first cannot deadlock. */
+static int run_ffprobe(const char *ffprobe, const char *path, char **out, char **err)
+{
+    int ofd[2], efd[2];
+    if (pipe2(ofd, O_CLOEXEC) != 0)
+        return -errno;
+    if (pipe2(efd, O_CLOEXEC) != 0) {
+        int e = -errno;
+        close(ofd[0]);
+        close(ofd[1]);
+        return e;
+    }
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, ofd[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&fa, efd[1], STDERR_FILENO);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    char *argv[] = {(char *)ffprobe, "-v",           "error",        "-print_format",
+                    "json",          "-show_format", "-show_streams", (char *)path,
+                    NULL};
+    pid_t pid;
+    int rc = posix_spawnp(&pid, ffprobe, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(ofd[1]);
+    close(efd[1]);
+    if (rc != 0) {
+        close(ofd[0]);
+        close(efd[0]);
+        return -rc;
+    }
+    *out = read_all(ofd[0]);
+    *err = read_all(efd[0]);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
-    *out = strbuf_steal(&sb);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
+}
+
+/* ffprobe's last message line, without the file name it starts with. */
+static char *probe_reason(const char *stderr_text, const char *path)
+{
+    const char *s = stderr_text;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+        n--;
+    const char *line = s + n;
+    while (line > s && line[-1] != '\n')
+        line--;
+    size_t plen = strlen(path);
+    if (strncmp(line, path, plen) == 0 && line[plen] == ':')
+        line += plen + 1;
+    while (*line == ' ')
+        line++;
+    if (line >= s + n)
+        return xstrdup("ffprobe cannot read it (not a media file, or damaged)");
+    return xasprintf("ffprobe: %.*s", (int)(s + n - line), line);
 }
 
 static const char *jstr(const cJSON *o, const char *key)
@@ -202,21 +239,22 @@ int catalog_probe(const char *ffprobe, const char *path, asset_t *a)
     }
     a->size = (long long)sb.st_size;
     a->mtime = (long long)sb.st_mtime;
-    char *text = NULL;
-    int rc = run_ffprobe(ffprobe, path, &text);
+    char *text = NULL, *errtext = NULL;
+    int rc = run_ffprobe(ffprobe, path, &text, &errtext);
     if (rc == -ENOENT) {
-        a->error = xasprintf("unable to run %s: not installed", ffprobe);
-        free(text);
+        a->error = xasprintf("unable to run %s: not installed (apt-get install ffmpeg)", ffprobe);
         return rc;
     }
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     free(text);
     const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
     if (rc != 0 || format == NULL) {
-        a->error = xstrdup("ffprobe cannot read it (not a media file, or damaged)");
+        a->error = probe_reason(errtext ? errtext : "", path);
+        free(errtext);
         cJSON_Delete(root);
         return -EINVAL;
     }
+    free(errtext);
     a->format = xstrdup(jstr(format, "format_name"));
     a->duration = jnum_str(format, "duration", 0);
     a->start_time = jnum_str(format, "start_time", 0);
