@@ -568,7 +568,9 @@ static void probe_done(uv_work_t *w, int status)
              copy ? "stream copy" : "live encode");
     int was_prepared = ch->prepared;
     ch->prepared = 1;
-    feed_init(&ch->feed, copy ? cfg->segment_seconds : 0, fmax(5.0, 2.5 * cfg->segment_seconds));
+    /* Keep the cursor: a reload must not make the running ffmpeg jump. */
+    ch->feed.keyframe_interval = copy ? cfg->segment_seconds : 0;
+    ch->feed.tolerance = fmax(5.0, 2.5 * cfg->segment_seconds);
     if (was_prepared && copy != ch->copy && ch->proc != NULL) {
         /* The stream's codec parameters change: a new run, marked as a discontinuity. */
         ch->copy = copy;
