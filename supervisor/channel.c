@@ -58,6 +58,7 @@ struct channel {
     double backoff;
     int reprobe_pending;      /* a reconfigure arrived while preparing */
     int kill_sent;
+    int feed_failed;          /* the feed had nothing to answer during this run */
 
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -303,8 +304,10 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
     }
     if (signal != 0)
         log_warn(ch->number, "ffmpeg killed by signal %d after %.1f s", signal, ran);
-    else if (status == 0)
+    else if (status == 0 && !ch->feed_failed)
         log_info(ch->number, "ffmpeg finished its feed script after %.1f s; starting the next run", ran);
+    else if (status == 0)
+        log_warn(ch->number, "ffmpeg ended after %.1f s because the feed had nothing to air", ran);
     else
         log_warn(ch->number, "ffmpeg exited with status %d after %.1f s", (int)status, ran);
     char msg[128];
@@ -315,7 +318,9 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
     /* A clean end of the outer script is routine: continue from the cursor at once.
        Anything else rejoins the clock, after a pause that doubles while runs keep
        failing quickly, so a broken setup does not spin. */
-    if (status == 0 && signal == 0) {
+    int clean = status == 0 && signal == 0 && !ch->feed_failed && ran > 10.0;
+    ch->feed_failed = 0;
+    if (clean) {
         ch->backoff = 0;
     } else {
         feed_rejoin(&ch->feed);
@@ -706,6 +711,7 @@ int channel_feed_answer(channel_t *ch, strbuf_t *answer)
     }
     if (rc != 0) {
         log_error(ch->number, "nothing to air: no file of the playout can be read");
+        ch->feed_failed = 1;
         return rc;
     }
     const playout_item_t *it = &ch->playout.items[pick.index];

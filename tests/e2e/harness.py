@@ -62,7 +62,7 @@ HOUSE_ARGS = [
 # The sources end by themselves after exactly CLIP_FRAMES frames. `-frames:v 300` is
 # deliberately not used: in ffmpeg 5.1 reaching a stream's frame limit closes every
 # stream of the output at once, which cut the audio 0.11 s short of the video.
-_SRC = ":size=640x480:rate=30000/1001:duration=%.6f" % CLIP_SECONDS
+_SRC = "=size=640x480:rate=30000/1001:duration=%.6f" % CLIP_SECONDS
 HOUSE_CLIPS = {
     "a": ("testsrc" + _SRC, 440),
     "b": ("smptebars" + _SRC, 660),
