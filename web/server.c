@@ -10,6 +10,7 @@
 #include <h2o.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "channel.h"
@@ -31,6 +32,7 @@ struct web_server {
     h2o_context_t public_ctx, feed_ctx;
     listener_t *public_listener, *feed_listener;
     int public_port, feed_port;
+    char *ui_dir; /* the management page's static files, or NULL */
 };
 
 typedef struct handler {
@@ -87,6 +89,74 @@ static void serve_segment(h2o_req_t *req, channel_t *ch, const char *name)
     if (rc != 0) {
         req->res.headers = (h2o_headers_t){NULL};
         reply_error(req, 404, "segment %s of channel %s has expired", name, channel_number(ch));
+    }
+}
+
+/* The page's files live beside the binary in a source tree (build/../web/ui), or
+   where an install put them; RETROVUE_UI_DIR overrides both. */
+static char *find_ui_dir(void)
+{
+    const char *env = getenv("RETROVUE_UI_DIR");
+    if (env != NULL && *env)
+        return xstrdup(env);
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            char *dir = xasprintf("%s/../web/ui", exe);
+            char *index = xasprintf("%s/index.html", dir);
+            int ok = util_file_readable(index);
+            free(index);
+            if (ok)
+                return dir;
+            free(dir);
+        }
+    }
+    const char *installed[] = {RETROVUE_SOURCE_UI_DIR, "/usr/local/share/retrovue/ui",
+                               "/usr/share/retrovue/ui"};
+    for (size_t i = 0; i < 3; i++) {
+        char *index = xasprintf("%s/index.html", installed[i]);
+        int ok = util_file_readable(index);
+        free(index);
+        if (ok)
+            return xstrdup(installed[i]);
+    }
+    return NULL;
+}
+
+/* "/" and "/ui/NAME.EXT": only plain names with a known type, so no request path
+   can walk out of the page's directory. */
+static void serve_ui(h2o_req_t *req, web_server_t *ws, const char *name)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {{".html", "text/html; charset=utf-8"},
+                 {".css", "text/css; charset=utf-8"},
+                 {".js", "text/javascript; charset=utf-8"},
+                 {".svg", "image/svg+xml"},
+                 {".png", "image/png"}};
+    const char *type = NULL;
+    const char *dot = strrchr(name, '.');
+    for (size_t i = 0; dot != NULL && i < sizeof(types) / sizeof(types[0]); i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            type = types[i].type;
+    int plain = strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(name) &&
+                name[0] != '.';
+    if (ws->ui_dir == NULL || type == NULL || !plain) {
+        reply_error(req, 404, "not found: /ui/%s", name);
+        return;
+    }
+    char *path = xasprintf("%s/%s", ws->ui_dir, name);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CACHE_CONTROL, NULL,
+                   H2O_STRLIT("no-cache"));
+    int rc = h2o_file_send(req, 200, "OK", path, h2o_iovec_init(type, strlen(type)), 0);
+    free(path);
+    if (rc != 0) {
+        req->res.headers = (h2o_headers_t){NULL};
+        reply_error(req, 404, "not found: /ui/%s", name);
     }
 }
 
@@ -148,7 +218,11 @@ static int on_public_req(h2o_handler_t *self, h2o_req_t *req)
         reply_error(req, 405, "method not allowed");
         return 0;
     }
-    if (strncmp(path, "/channel/", 9) == 0) {
+    if (strcmp(path, "/") == 0) {
+        serve_ui(req, ws, "index.html");
+    } else if (strncmp(path, "/ui/", 4) == 0) {
+        serve_ui(req, ws, path + 4);
+    } else if (strncmp(path, "/channel/", 9) == 0) {
         route_channel(req, ws, path + 9);
     } else if (strncmp(path, "/auto/v", 7) == 0) {
         if (station_find_channel(ws->st, path + 7) == NULL)
@@ -246,6 +320,9 @@ int web_start(uv_loop_t *loop, station_t *st, const char *host, int port, web_se
 {
     web_server_t *ws = xcalloc(1, sizeof(*ws));
     ws->st = st;
+    ws->ui_dir = find_ui_dir();
+    if (ws->ui_dir == NULL)
+        log_warn(NULL, "the management page's files were not found; set RETROVUE_UI_DIR");
     setup_conf(ws, &ws->public_conf, on_public_req);
     setup_conf(ws, &ws->feed_conf, on_feed_req);
     h2o_context_init(&ws->public_ctx, loop, &ws->public_conf);
