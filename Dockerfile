@@ -28,6 +28,7 @@ RUN apt-get update \
 COPY --from=build /build/retrovue /usr/local/bin/retrovue
 COPY scripts/make-demo scripts/docker-entrypoint /usr/local/lib/retrovue/
 COPY examples/demo /usr/local/share/retrovue/demo
+COPY web/ui /usr/local/share/retrovue/ui
 USER retrovue
 VOLUME ["/config", "/data"]
 EXPOSE 8080/tcp 65001/udp 1900/udp

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <cJSON.h>
 #include <dirent.h>
+#include <glob.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -20,6 +21,9 @@
 
 #include "json_loc.h"
 #include "log.h"
+#include "playout.h"
+#include "schedule.h"
+#include "tz.h"
 
 #define DEFAULT_EPOCH "2026-01-01T00:00:00Z"
 #define NAME_MAX_CHARS 100
@@ -45,6 +49,8 @@ typedef struct loader {
     config_t *cfg;
     seen_number_t *seen;
     size_t n_seen;
+    strbuf_t warnings;     /* problems that do not stop a load (globs matching nothing) */
+    uint64_t library_hash; /* of the library's JSON: part of every schedule's fingerprint */
 } loader_t;
 
 /* One JSON file being checked, and the path of the value being looked at in it. */
@@ -67,6 +73,17 @@ typedef struct field {
 } field_t;
 
 /* ---- reporting ---- */
+
+static uint64_t fnv1a_str(const char *s, uint64_t h)
+{
+    if (h == 0)
+        h = 1469598103934665603ULL;
+    for (; s != NULL && *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
 
 static void push_key(doc_t *doc, const char *key, size_t occurrence)
 {
@@ -713,6 +730,866 @@ static const field_t house_fields[] = {
     {"audio_kbps", false, check_audio_kbps},
 };
 
+/* ---- the library (retrovue.json) and schedules (channel files) ---- */
+
+static void warn_at(doc_t *doc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Like report, but into the warnings: the load still succeeds. */
+static void warn_at(doc_t *doc, const char *fmt, ...)
+{
+    size_t off = 0;
+    size_t depth = path_depth(doc);
+    if (json_loc_find(doc->text, doc->len, doc->path, depth, &off, NULL) != 0)
+        off = 0;
+    int line, col;
+    json_loc_line_col(doc->text, doc->len, off, &line, &col);
+    strbuf_t *w = &doc->ld->warnings;
+    strbuf_printf(w, "%s:%d:%d: ", doc->file, line, col);
+    json_loc_path_render(doc->path, depth, w);
+    strbuf_puts(w, ": warning: ");
+    va_list ap;
+    va_start(ap, fmt);
+    strbuf_vprintf(w, fmt, ap);
+    va_end(ap);
+    strbuf_puts(w, "\n");
+}
+
+/* A list of paths or glob patterns, relative to the config dir; each match becomes an
+ * asset of the set, in name order. A pattern matching nothing is only a warning. */
+static void add_files(doc_t *doc, const cJSON *v, sched_set_t *set, enum sched_asset_kind kind,
+                      int promo)
+{
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of file paths or patterns, found %s",
+               type_name(v));
+        return;
+    }
+    size_t i = 0;
+    for (const cJSON *item = v->child; item != NULL; item = item->next, i++) {
+        push_index(doc, i);
+        const char *s = want_nonempty(doc, item, "a string (a file path or a pattern like "
+                                                 "\"media/shows/name-*.ts\")");
+        if (s != NULL) {
+            char *pattern = resolve(doc->ld, s);
+            glob_t g;
+            int rc = glob(pattern, 0, NULL, &g);
+            if (rc == 0) {
+                for (size_t j = 0; j < g.gl_pathc; j++)
+                    sched_set_push(set, sched_library_asset(doc->ld->cfg->library, g.gl_pathv[j],
+                                                            kind),
+                                   promo);
+            } else if (strpbrk(s, "*?[") == NULL) {
+                /* A plain path: keep it (media may be mounted later), and say so. */
+                sched_set_push(set, sched_library_asset(doc->ld->cfg->library, pattern, kind),
+                               promo);
+                warn_at(doc, "file not found: %s", pattern);
+            } else {
+                warn_at(doc, "pattern matches no files: %s", pattern);
+            }
+            globfree(&g);
+            free(pattern);
+        }
+        pop(doc);
+    }
+}
+
+static bool valid_name(const char *s)
+{
+    if (s[0] == '\0' || strlen(s) > 64)
+        return false;
+    for (const char *p = s; *p != '\0'; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_' || *p == '.'))
+            return false;
+    return true;
+}
+
+/* Library objects are maps from a name to a definition; the names are checked here. */
+static bool check_set_name(doc_t *doc, const char *name)
+{
+    char q[80];
+    if (!valid_name(name)) {
+        report(doc, AT_KEY,
+               "name %s must be 1 to 64 letters, digits, '-', '_' or '.'",
+               quote(name, q, sizeof(q)));
+        return false;
+    }
+    return true;
+}
+
+static void check_series_title(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string");
+    if (s != NULL)
+        set_string(&((sched_set_t *)target)->title, xstrdup(s));
+}
+
+static void check_series_rating(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string like \"TV-G\"");
+    if (s != NULL)
+        set_string(&((sched_set_t *)target)->rating, xstrdup(s));
+}
+
+static void check_series_genre(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string like \"comedy\"");
+    if (s != NULL)
+        set_string(&((sched_set_t *)target)->genre, xstrdup(s));
+}
+
+static void check_series_files(doc_t *doc, const cJSON *v, void *target)
+{
+    add_files(doc, v, target, SCHED_ASSET_EPISODE, 0);
+}
+
+static void check_series_promos(doc_t *doc, const cJSON *v, void *target)
+{
+    add_files(doc, v, target, SCHED_ASSET_CLIP, 1);
+}
+
+static void check_movie_files(doc_t *doc, const cJSON *v, void *target)
+{
+    add_files(doc, v, target, SCHED_ASSET_MOVIE, 0);
+}
+
+static void check_tags(doc_t *doc, const cJSON *v, void *target)
+{
+    sched_set_t *set = target;
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of tag names, found %s", type_name(v));
+        return;
+    }
+    size_t i = 0;
+    for (const cJSON *t = v->child; t != NULL; t = t->next, i++) {
+        push_index(doc, i);
+        const char *s = want_nonempty(doc, t, "a string (a tag)");
+        if (s != NULL) {
+            set->tags = xrealloc(set->tags, (set->n_tags + 1) * sizeof(*set->tags));
+            set->tags[set->n_tags++] = xstrdup(s);
+        }
+        pop(doc);
+    }
+}
+
+static const field_t series_fields[] = {
+    {"title", false, check_series_title}, {"files", true, check_series_files},
+    {"promos", false, check_series_promos}, {"rating", false, check_series_rating},
+    {"genre", false, check_series_genre},
+};
+
+static const field_t collection_fields[] = {
+    {"files", true, check_movie_files},
+    {"tags", false, check_tags},
+};
+
+/* Walks a name -> definition map, making one set per name. */
+static void check_set_map(doc_t *doc, const cJSON *v, sched_set_t ***sets, size_t *n,
+                          const field_t *fields, size_t n_fields, bool pool)
+{
+    if (!cJSON_IsObject(v)) {
+        report(doc, AT_VALUE, "expected an object of named %s, found %s",
+               pool ? "pools" : "definitions", type_name(v));
+        return;
+    }
+    for (const cJSON *c = v->child; c != NULL; c = c->next) {
+        size_t occurrence = 0;
+        for (const cJSON *p = v->child; p != c; p = p->next)
+            occurrence += strcmp(p->string, c->string) == 0;
+        push_key(doc, c->string, occurrence);
+        char q[80];
+        if (occurrence > 0) {
+            report(doc, AT_KEY, "duplicate name %s", quote(c->string, q, sizeof(q)));
+        } else if (check_set_name(doc, c->string)) {
+            sched_set_t *set = sched_set_add(sets, n, c->string);
+            if (pool)
+                add_files(doc, c, set, SCHED_ASSET_CLIP, 0);
+            else
+                walk_object(doc, c, fields, n_fields, set);
+            if (!pool && fields == series_fields && set->title == NULL) {
+                /* "nebula-patrol" reads as "Nebula Patrol" */
+                char *path = xasprintf("%s.ts", c->string);
+                set->title = playout_title_from_path(path);
+                free(path);
+            }
+        }
+        pop(doc);
+    }
+}
+
+static void check_lib_series(doc_t *doc, const cJSON *v, void *target)
+{
+    sched_library_t *lib = target;
+    check_set_map(doc, v, &lib->series, &lib->n_series, series_fields,
+                  RV_ARRAY_SIZE(series_fields), false);
+}
+
+static void check_lib_collections(doc_t *doc, const cJSON *v, void *target)
+{
+    sched_library_t *lib = target;
+    check_set_map(doc, v, &lib->collections, &lib->n_collections, collection_fields,
+                  RV_ARRAY_SIZE(collection_fields), false);
+}
+
+static void check_lib_pools(doc_t *doc, const cJSON *v, void *target)
+{
+    sched_library_t *lib = target;
+    check_set_map(doc, v, &lib->pools, &lib->n_pools, NULL, 0, true);
+}
+
+static const field_t library_fields[] = {
+    {"series", false, check_lib_series},
+    {"collections", false, check_lib_collections},
+    {"pools", false, check_lib_pools},
+};
+
+static void check_library(doc_t *doc, const cJSON *v, void *target)
+{
+    config_t *cfg = target;
+    walk_object(doc, v, library_fields, RV_ARRAY_SIZE(library_fields), cfg->library);
+    char *text = cJSON_PrintUnformatted(v);
+    doc->ld->library_hash = fnv1a_str(text, doc->ld->library_hash);
+    free(text);
+}
+
+/* ---- channel identity ---- */
+
+static void check_call_sign(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    const char *s = want_string(doc, v, "a string like \"WRTV\"");
+    if (s == NULL)
+        return;
+    size_t n = strlen(s);
+    bool ok = n >= 3 && n <= 6;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+             (s[i] >= '0' && s[i] <= '9') || s[i] == '-';
+    if (!ok) {
+        char q[80];
+        report(doc, AT_VALUE, "call sign must be 3 to 6 letters, digits or '-', found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    set_string(&ch->call_sign, xstrdup(s));
+}
+
+static void check_timezone(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    const char *s = want_nonempty(doc, v, "a string like \"America/New_York\"");
+    if (s == NULL)
+        return;
+    if (!tz_name_valid(s)) {
+        char q[80];
+        report(doc, AT_VALUE,
+               "unknown time zone %s; use an IANA name like \"America/New_York\" or \"UTC\" "
+               "(see /usr/share/zoneinfo)",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    set_string(&ch->timezone, xstrdup(s));
+}
+
+static void check_logo(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    const char *s = want_nonempty(doc, v, "a string (an image file path)");
+    if (s == NULL)
+        return;
+    set_string(&ch->logo, resolve(doc->ld, s));
+    if (!util_file_readable(ch->logo))
+        warn_at(doc, "logo file not found: %s", ch->logo);
+}
+
+/* ---- schedule blocks ---- */
+
+/* A block being read, with what was given so the combination can be checked after. */
+typedef struct block_in {
+    sched_block_t b;
+    bool has_days, has_start, has_end, has_slots, has_slot, has_order, has_round;
+    int fills;
+    bool in_override;
+} block_in_t;
+
+static const char *const day_names[] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+
+static int day_index(const char *s, size_t n)
+{
+    for (int i = 0; i < 7; i++)
+        if (n == 3 && strncmp(s, day_names[i], 3) == 0)
+            return i;
+    return -1;
+}
+
+/* "daily", "weekdays", "weekends", "sat", "mon-fri", "fri-sun", "mon,wed,fri". */
+static bool parse_days(const char *s, unsigned *out)
+{
+    if (strcmp(s, "daily") == 0) {
+        *out = 0x7F;
+        return true;
+    }
+    if (strcmp(s, "weekdays") == 0) {
+        *out = 0x1F;
+        return true;
+    }
+    if (strcmp(s, "weekends") == 0) {
+        *out = 0x60;
+        return true;
+    }
+    unsigned mask = 0;
+    const char *p = s;
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        const char *dash = memchr(p, '-', n);
+        int a, b;
+        if (dash != NULL) {
+            a = day_index(p, (size_t)(dash - p));
+            b = day_index(dash + 1, n - (size_t)(dash - p) - 1);
+        } else {
+            a = b = day_index(p, n);
+        }
+        if (a < 0 || b < 0)
+            return false;
+        for (int d = a;; d = (d + 1) % 7) { /* "fri-mon" wraps over the weekend */
+            mask |= 1u << d;
+            if (d == b)
+                break;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+        else if (*p != '\0')
+            return false;
+        if (end != NULL && *p == '\0')
+            return false;
+    }
+    *out = mask;
+    return mask != 0;
+}
+
+/* "HH:MM"; max_min is 1440 for an end time ("24:00"), 1439 for a start. */
+static bool parse_hhmm(const char *s, int max_min, int *out)
+{
+    if (strlen(s) != 5 || s[2] != ':' || !all_digits((char[]){s[0], s[1], 0}, 2) ||
+        !all_digits((char[]){s[3], s[4], 0}, 2))
+        return false;
+    int h = atoi(s), m = atoi(s + 3);
+    if (m > 59 || h * 60 + m > max_min)
+        return false;
+    *out = h * 60 + m;
+    return true;
+}
+
+/* "30m", "60m", "2h", "1h30m", "90m": whole minutes, at most a day. */
+static bool parse_length(const char *s, sched_ms_t *out)
+{
+    long total = 0;
+    const char *p = s;
+    bool any = false, seen_h = false, seen_m = false;
+    while (*p != '\0') {
+        if (*p < '0' || *p > '9')
+            return false;
+        long v = 0;
+        while (*p >= '0' && *p <= '9' && v < 100000)
+            v = v * 10 + (*p++ - '0');
+        if (*p == 'h' && !seen_h && !seen_m) {
+            total += v * 60;
+            seen_h = true;
+        } else if (*p == 'm' && !seen_m) {
+            total += v;
+            seen_m = true;
+        } else {
+            return false;
+        }
+        p++;
+        any = true;
+    }
+    if (!any || total <= 0 || total > 1440)
+        return false;
+    *out = (sched_ms_t)total * 60000;
+    return true;
+}
+
+static void check_block_name(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string like \"Saturday Cartoons\"");
+    if (s != NULL)
+        set_string(&((block_in_t *)target)->b.name, xstrdup(s));
+}
+
+static void check_block_days(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    in->has_days = true;
+    const char *s = want_string(doc, v, "a string like \"daily\" or \"mon-fri\"");
+    if (s == NULL)
+        return;
+    char q[80];
+    if (in->in_override) {
+        report(doc, AT_KEY, "an override's blocks air on its date; remove \"days\"");
+        return;
+    }
+    if (!parse_days(s, &in->b.days))
+        report(doc, AT_VALUE,
+               "expected days like \"daily\", \"weekdays\", \"weekends\", \"sat\", \"mon-fri\" "
+               "or \"mon,wed,fri\", found %s",
+               quote(s, q, sizeof(q)));
+}
+
+static void check_block_time(doc_t *doc, const cJSON *v, int max, int *slot, bool *has)
+{
+    *has = true;
+    const char *s = want_string(doc, v, "a time like \"06:00\"");
+    if (s == NULL)
+        return;
+    if (!parse_hhmm(s, max, slot)) {
+        char q[80];
+        report(doc, AT_VALUE, "expected a local time from \"00:00\" to \"%s\", found %s",
+               max == 1440 ? "24:00" : "23:59", quote(s, q, sizeof(q)));
+        *has = false;
+    }
+}
+
+static void check_block_start(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    check_block_time(doc, v, 1439, &in->b.start_min, &in->has_start);
+}
+
+static void check_block_end(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    check_block_time(doc, v, 1440, &in->b.end_min, &in->has_end);
+}
+
+static void check_block_slots(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    in->has_slots = true;
+    if (!want_int_range(doc, v, 1, 1440, &in->b.n_slots))
+        in->has_slots = false;
+}
+
+static void check_length_value(doc_t *doc, const cJSON *v, sched_ms_t *out, bool *has)
+{
+    const char *s = want_string(doc, v, "a length like \"30m\", \"60m\" or \"2h\"");
+    if (s == NULL)
+        return;
+    if (!parse_length(s, out)) {
+        char q[80];
+        report(doc, AT_VALUE,
+               "expected a length in whole minutes like \"30m\", \"90m\", \"2h\" or \"1h30m\" "
+               "(at most 24h), found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    *has = true;
+}
+
+static void check_block_slot(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    check_length_value(doc, v, &in->b.slot, &in->has_slot);
+}
+
+static void check_block_round(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    check_length_value(doc, v, &in->b.round_up, &in->has_round);
+}
+
+static void check_block_order(doc_t *doc, const cJSON *v, void *target)
+{
+    static const char *const names[] = {"sequential", "shuffle", "random"};
+    block_in_t *in = target;
+    in->has_order = true;
+    const char *s = want_string(doc, v, "a string (one of: sequential, shuffle, random)");
+    if (s == NULL)
+        return;
+    for (size_t i = 0; i < RV_ARRAY_SIZE(names); i++)
+        if (strcmp(s, names[i]) == 0) {
+            in->b.order = (enum sched_order)i;
+            return;
+        }
+    char q[80];
+    report(doc, AT_VALUE, "expected one of: sequential, shuffle, random; found %s",
+           quote(s, q, sizeof(q)));
+}
+
+/* A reference to a named set of the library, with the names it has when it is wrong. */
+static const sched_set_t *want_set(doc_t *doc, const cJSON *v, sched_set_t *const *sets,
+                                   size_t n, const char *what)
+{
+    char expect[64];
+    snprintf(expect, sizeof(expect), "a string (the name of a %s in the library)", what);
+    const char *s = want_nonempty(doc, v, expect);
+    if (s == NULL)
+        return NULL;
+    const sched_set_t *set = sched_set_find(sets, n, s);
+    if (set != NULL)
+        return set;
+    strbuf_t list;
+    strbuf_init(&list);
+    for (size_t i = 0; i < n && i < 20; i++)
+        strbuf_printf(&list, "%s%s", i ? ", " : "", sets[i]->name);
+    char q[80];
+    report(doc, AT_VALUE, "unknown %s %s; retrovue.json's library has %s%s", what,
+           quote(s, q, sizeof(q)), n ? "" : "none", n ? list.data : "");
+    strbuf_dispose(&list);
+    return NULL;
+}
+
+static void check_block_series(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    const sched_library_t *lib = doc->ld->cfg->library;
+    in->fills++;
+    in->b.fill = SCHED_FILL_SERIES;
+    if (cJSON_IsArray(v)) {
+        int n = cJSON_GetArraySize(v);
+        if (n == 0) {
+            report(doc, AT_VALUE, "list at least one series");
+            return;
+        }
+        in->b.series = xcalloc((size_t)n, sizeof(*in->b.series));
+        size_t i = 0;
+        for (const cJSON *s = v->child; s != NULL; s = s->next, i++) {
+            push_index(doc, i);
+            const sched_set_t *set = want_set(doc, s, lib->series, lib->n_series, "series");
+            if (set != NULL)
+                in->b.series[in->b.n_series++] = set;
+            pop(doc);
+        }
+        return;
+    }
+    const sched_set_t *set = want_set(doc, v, lib->series, lib->n_series, "series");
+    if (set != NULL) {
+        in->b.series = xcalloc(1, sizeof(*in->b.series));
+        in->b.series[in->b.n_series++] = set;
+    }
+}
+
+static void check_movies_collection(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    const sched_library_t *lib = doc->ld->cfg->library;
+    const sched_set_t *set = want_set(doc, v, lib->collections, lib->n_collections, "collection");
+    if (set == NULL || in->b.movies_key != NULL)
+        return;
+    in->b.movies = xcalloc(set->n_assets + 1, sizeof(*in->b.movies));
+    for (size_t i = 0; i < set->n_assets; i++)
+        in->b.movies[in->b.n_movies++] = set->assets[i];
+    in->b.movies_key = xasprintf("collection:%s", set->name);
+}
+
+static void check_movies_tag(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    const sched_library_t *lib = doc->ld->cfg->library;
+    const char *tag = want_nonempty(doc, v, "a string (a collection tag)");
+    if (tag == NULL || in->b.movies_key != NULL)
+        return;
+    for (size_t i = 0; i < lib->n_collections; i++) {
+        const sched_set_t *c = lib->collections[i];
+        bool has = false;
+        for (size_t j = 0; j < c->n_tags && !has; j++)
+            has = strcmp(c->tags[j], tag) == 0;
+        if (!has)
+            continue;
+        in->b.movies = xrealloc(in->b.movies, (in->b.n_movies + c->n_assets + 1) *
+                                                  sizeof(*in->b.movies));
+        for (size_t j = 0; j < c->n_assets; j++)
+            in->b.movies[in->b.n_movies++] = c->assets[j];
+    }
+    char q[80];
+    if (in->b.movies == NULL) {
+        report(doc, AT_VALUE, "no collection in the library has the tag %s",
+               quote(tag, q, sizeof(q)));
+        return;
+    }
+    in->b.movies_key = xasprintf("tag:%s", tag);
+}
+
+static const field_t movies_fields[] = {
+    {"collection", false, check_movies_collection},
+    {"tag", false, check_movies_tag},
+};
+
+static void check_block_movies(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    in->fills++;
+    in->b.fill = SCHED_FILL_MOVIES;
+    walk_object(doc, v, movies_fields, RV_ARRAY_SIZE(movies_fields), in);
+    if (cJSON_IsObject(v) && cJSON_GetArraySize(v) != 1)
+        report(doc, AT_VALUE, "give exactly one of \"collection\" or \"tag\"");
+}
+
+static void check_pool_ref(doc_t *doc, const cJSON *v, const sched_set_t **slot)
+{
+    const sched_library_t *lib = doc->ld->cfg->library;
+    *slot = want_set(doc, v, lib->pools, lib->n_pools, "pool");
+}
+
+static void check_off_sign_off(doc_t *doc, const cJSON *v, void *target)
+{
+    check_pool_ref(doc, v, &((block_in_t *)target)->b.sign_off);
+}
+
+static void check_off_pattern(doc_t *doc, const cJSON *v, void *target)
+{
+    check_pool_ref(doc, v, &((block_in_t *)target)->b.pattern);
+}
+
+static void check_off_sign_on(doc_t *doc, const cJSON *v, void *target)
+{
+    check_pool_ref(doc, v, &((block_in_t *)target)->b.sign_on);
+}
+
+static const field_t off_air_fields[] = {
+    {"sign_off", false, check_off_sign_off},
+    {"pattern", true, check_off_pattern},
+    {"sign_on", false, check_off_sign_on},
+};
+
+static void check_block_off_air(doc_t *doc, const cJSON *v, void *target)
+{
+    block_in_t *in = target;
+    in->fills++;
+    in->b.fill = SCHED_FILL_OFF_AIR;
+    walk_object(doc, v, off_air_fields, RV_ARRAY_SIZE(off_air_fields), in);
+}
+
+static const field_t block_fields[] = {
+    {"name", false, check_block_name},     {"days", false, check_block_days},
+    {"start", true, check_block_start},    {"end", false, check_block_end},
+    {"slots", false, check_block_slots},   {"slot", false, check_block_slot},
+    {"series", false, check_block_series}, {"order", false, check_block_order},
+    {"movies", false, check_block_movies}, {"round_up", false, check_block_round},
+    {"off_air", false, check_block_off_air},
+};
+
+/* One block; the combination of keys is checked once all are read. 0 when usable. */
+static int read_block(doc_t *doc, const cJSON *v, bool in_override, sched_block_t *out)
+{
+    block_in_t in = {.in_override = in_override};
+    int before = doc->ld->n_errors;
+    walk_object(doc, v, block_fields, RV_ARRAY_SIZE(block_fields), &in);
+    if (!cJSON_IsObject(v)) {
+        sched_block_dispose(&in.b);
+        return -EINVAL;
+    }
+    if (!in_override && !in.has_days)
+        report(doc, AT_VALUE, "missing required key \"days\"");
+    if (in.fills != 1)
+        report(doc, AT_VALUE,
+               "give exactly one of \"series\", \"movies\" or \"off_air\" (what fills the "
+               "block)");
+    if (in.has_end == in.has_slots)
+        report(doc, AT_VALUE, "give exactly one of \"end\" (a time) or \"slots\" (a count)");
+    if (!in.has_slot) {
+        if (in.b.fill == SCHED_FILL_OFF_AIR && !in.has_slots)
+            in.b.slot = 30 * 60000;
+        else if (cJSON_GetObjectItemCaseSensitive(v, "slot") == NULL)
+            report(doc, AT_VALUE, "missing required key \"slot\" (a length like \"30m\")");
+    }
+    if (in.has_order && in.b.fill == SCHED_FILL_OFF_AIR)
+        report(doc, AT_VALUE, "\"order\" applies to series and movies, not to off-air");
+    if (in.has_round && in.b.fill != SCHED_FILL_MOVIES)
+        report(doc, AT_VALUE, "\"round_up\" applies to movie blocks only");
+    if (in.b.fill == SCHED_FILL_MOVIES && !in.has_round)
+        in.b.round_up = in.b.slot;
+    if (in.has_start && in.has_end) {
+        if (in.b.end_min <= in.b.start_min)
+            in.b.end_min += 1440; /* "22:00" to "02:00" crosses midnight */
+        if (in.b.end_min - in.b.start_min > 1440)
+            report(doc, AT_VALUE, "a block lasts at most 24 hours");
+    }
+    if (in.has_slots && in.has_slot && (sched_ms_t)in.b.n_slots * in.b.slot > 86400000LL)
+        report(doc, AT_VALUE, "a block lasts at most 24 hours (%d slots of %lld minutes)",
+               in.b.n_slots, (long long)(in.b.slot / 60000));
+    if (doc->ld->n_errors != before) {
+        sched_block_dispose(&in.b);
+        return -EINVAL;
+    }
+    *out = in.b;
+    return 0;
+}
+
+static void read_blocks(doc_t *doc, const cJSON *v, bool in_override, sched_block_t **blocks,
+                        size_t *n)
+{
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of blocks, found %s", type_name(v));
+        return;
+    }
+    int count = cJSON_GetArraySize(v);
+    if (count == 0) {
+        report(doc, AT_VALUE, "list at least one block");
+        return;
+    }
+    *blocks = xcalloc((size_t)count, sizeof(**blocks));
+    size_t i = 0;
+    for (const cJSON *b = v->child; b != NULL; b = b->next, i++) {
+        push_index(doc, i);
+        if (read_block(doc, b, in_override, &(*blocks)[*n]) == 0)
+            (*n)++;
+        pop(doc);
+    }
+}
+
+/* ---- schedule ---- */
+
+static void check_sched_seed(doc_t *doc, const cJSON *v, void *target)
+{
+    double d;
+    if (!want_integer(doc, v, &d))
+        return;
+    if (d < 0 || d > 9007199254740991.0) {
+        char text[48];
+        report(doc, AT_VALUE, "must be from 0 to 9007199254740991, found %s",
+               value_text(doc, text, sizeof(text)));
+        return;
+    }
+    ((sched_channel_t *)target)->seed = (uint64_t)d;
+}
+
+static void check_sched_days(doc_t *doc, const cJSON *v, void *target)
+{
+    int n;
+    if (want_int_range(doc, v, 3, 60, &n))
+        ((sched_channel_t *)target)->days_ahead = n;
+}
+
+static void check_sched_blocks(doc_t *doc, const cJSON *v, void *target)
+{
+    sched_channel_t *ch = target;
+    read_blocks(doc, v, false, &ch->blocks, &ch->n_blocks);
+}
+
+#define POOL_CHECK(field)                                                      \
+    static void check_breaks_##field(doc_t *doc, const cJSON *v, void *target) \
+    {                                                                          \
+        check_pool_ref(doc, v, &((sched_breaks_t *)target)->field);            \
+    }
+POOL_CHECK(commercials)
+POOL_CHECK(bumper_out)
+POOL_CHECK(bumper_in)
+POOL_CHECK(station_id)
+POOL_CHECK(promo)
+POOL_CHECK(filler)
+
+static void check_breaks_per_half_hour(doc_t *doc, const cJSON *v, void *target)
+{
+    int n;
+    if (want_int_range(doc, v, 1, 8, &n))
+        ((sched_breaks_t *)target)->per_half_hour = n;
+}
+
+static const field_t breaks_fields[] = {
+    {"commercials", false, check_breaks_commercials},
+    {"bumper_out", false, check_breaks_bumper_out},
+    {"bumper_in", false, check_breaks_bumper_in},
+    {"station_id", false, check_breaks_station_id},
+    {"promo", false, check_breaks_promo},
+    {"filler", true, check_breaks_filler},
+    {"per_half_hour", false, check_breaks_per_half_hour},
+};
+
+static void check_sched_breaks(doc_t *doc, const cJSON *v, void *target)
+{
+    walk_object(doc, v, breaks_fields, RV_ARRAY_SIZE(breaks_fields),
+                &((sched_channel_t *)target)->breaks);
+}
+
+/* One override: a date and the blocks that replace the template where they overlap it. */
+typedef struct override_in {
+    sched_override_t o;
+    bool has_date;
+} override_in_t;
+
+static void check_override_date(doc_t *doc, const cJSON *v, void *target)
+{
+    override_in_t *in = target;
+    const char *s = want_string(doc, v, "a date like \"2026-12-25\"");
+    if (s == NULL)
+        return;
+    if (schedule_parse_date(s, &in->o.day) != 0) {
+        char q[80];
+        report(doc, AT_VALUE, "expected a date like \"2026-12-25\", found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    in->has_date = true;
+}
+
+static void check_override_blocks(doc_t *doc, const cJSON *v, void *target)
+{
+    override_in_t *in = target;
+    read_blocks(doc, v, true, &in->o.blocks, &in->o.n_blocks);
+}
+
+static const field_t override_fields[] = {
+    {"date", true, check_override_date},
+    {"blocks", true, check_override_blocks},
+};
+
+static void check_sched_overrides(doc_t *doc, const cJSON *v, void *target)
+{
+    sched_channel_t *ch = target;
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of overrides, found %s", type_name(v));
+        return;
+    }
+    ch->overrides = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(*ch->overrides));
+    size_t i = 0;
+    for (const cJSON *o = v->child; o != NULL; o = o->next, i++) {
+        push_index(doc, i);
+        override_in_t in = {0};
+        walk_object(doc, o, override_fields, RV_ARRAY_SIZE(override_fields), &in);
+        bool dup = false;
+        for (size_t j = 0; j < ch->n_overrides && in.has_date; j++)
+            dup = dup || ch->overrides[j].day == in.o.day;
+        if (dup) {
+            push_key(doc, "date", 0);
+            report(doc, AT_VALUE, "another override already has this date; put all of a "
+                                  "date's blocks in one override");
+            pop(doc);
+        }
+        if (in.has_date && !dup) {
+            ch->overrides[ch->n_overrides++] = in.o;
+        } else {
+            for (size_t j = 0; j < in.o.n_blocks; j++)
+                sched_block_dispose(&in.o.blocks[j]);
+            free(in.o.blocks);
+        }
+        pop(doc);
+    }
+}
+
+static const field_t schedule_fields[] = {
+    {"seed", false, check_sched_seed},       {"days_ahead", false, check_sched_days},
+    {"breaks", true, check_sched_breaks},    {"blocks", true, check_sched_blocks},
+    {"overrides", false, check_sched_overrides},
+};
+
+static void check_schedule(doc_t *doc, const cJSON *v, void *target)
+{
+    channel_conf_t *ch = target;
+    sched_channel_t *s = xcalloc(1, sizeof(*s));
+    s->library = doc->ld->cfg->library;
+    s->days_ahead = 3;
+    s->breaks.per_half_hour = 2;
+    walk_object(doc, v, schedule_fields, RV_ARRAY_SIZE(schedule_fields), s);
+    char *text = cJSON_PrintUnformatted(v);
+    s->fingerprint = fnv1a_str(text, 0);
+    free(text);
+    sched_channel_free(ch->schedule);
+    ch->schedule = s;
+}
+
 static void check_server(doc_t *doc, const cJSON *v, void *target)
 {
     walk_object(doc, v, server_fields, RV_ARRAY_SIZE(server_fields), target);
@@ -726,6 +1603,7 @@ static void check_house(doc_t *doc, const cJSON *v, void *target)
 static const field_t main_fields[] = {
     {"server", false, check_server},
     {"house", false, check_house},
+    {"library", false, check_library},
 };
 
 /* ---- channel files ---- */
@@ -855,9 +1733,11 @@ static void check_playlist(doc_t *doc, const cJSON *v, void *target)
 }
 
 static const field_t channel_fields[] = {
-    {"number", true, check_number}, {"name", true, check_name},
-    {"mode", false, check_mode},     {"epoch", false, check_epoch},
-    {"playlist", true, check_playlist},
+    {"number", true, check_number},       {"name", true, check_name},
+    {"mode", false, check_mode},          {"epoch", false, check_epoch},
+    {"playlist", false, check_playlist},  {"schedule", false, check_schedule},
+    {"call_sign", false, check_call_sign}, {"timezone", false, check_timezone},
+    {"logo", false, check_logo},
 };
 
 /* ---- loading ---- */
@@ -911,6 +1791,39 @@ static void channel_dispose(channel_conf_t *ch)
     for (size_t i = 0; i < ch->n_items; i++)
         free(ch->items[i]);
     free(ch->items);
+    free(ch->call_sign);
+    free(ch->timezone);
+    free(ch->logo);
+    sched_channel_free(ch->schedule);
+}
+
+/* What can only be checked with the whole channel read: one form, and the zone loaded. */
+static void finish_channel(doc_t *doc, const cJSON *root, channel_conf_t *ch, bool clean)
+{
+    const cJSON *pl = cJSON_GetObjectItemCaseSensitive(root, "playlist");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(root, "schedule");
+    if (pl == NULL && sc == NULL) {
+        report(doc, AT_VALUE, "missing required key \"playlist\" (or \"schedule\")");
+        return;
+    }
+    if (pl != NULL && sc != NULL) {
+        push_key(doc, "schedule", 0);
+        report(doc, AT_KEY, "a channel has either \"playlist\" or \"schedule\", not both");
+        pop(doc);
+        return;
+    }
+    if (ch->timezone == NULL)
+        ch->timezone = xstrdup("UTC");
+    if (ch->schedule == NULL || !clean)
+        return;
+    if (tz_load(ch->timezone, &ch->schedule->tz) != 0) {
+        report(doc, AT_VALUE, "cannot load time zone \"%s\"", ch->timezone);
+        return;
+    }
+    set_string(&ch->schedule->channel, xstrdup(ch->number ? ch->number : "?"));
+    /* Zone and library are part of what the logs were built from. */
+    uint64_t h = fnv1a_str(ch->timezone, ch->schedule->fingerprint);
+    ch->schedule->fingerprint = h ^ (doc->ld->library_hash * 0x9E3779B97F4A7C15ULL);
 }
 
 static void load_channel(loader_t *ld, const char *shown, const char *path)
@@ -929,6 +1842,8 @@ static void load_channel(loader_t *ld, const char *shown, const char *path)
         util_parse_iso8601(DEFAULT_EPOCH, &ch.epoch);
         int before = ld->n_errors;
         walk_object(&doc, root, channel_fields, RV_ARRAY_SIZE(channel_fields), &ch);
+        if (cJSON_IsObject(root))
+            finish_channel(&doc, root, &ch, ld->n_errors == before);
         if (ld->n_errors == before) {
             config_t *cfg = ld->cfg;
             cfg->channels = xrealloc(cfg->channels, (cfg->n_channels + 1) * sizeof(ch));
@@ -1020,6 +1935,7 @@ static config_t *config_defaults(char *dir_abs)
     cfg->ffmpeg = xstrdup("ffmpeg");
     cfg->ffprobe = xstrdup("ffprobe");
     cfg->log_level = xstrdup("info");
+    cfg->library = sched_library_new();
     cfg->house = (house_format_t){
         .width = 640,
         .height = 480,
@@ -1039,6 +1955,7 @@ int config_load(const char *dir, config_t **out, strbuf_t *errors)
     strbuf_t scratch;
     strbuf_init(&scratch);
     loader_t ld = {.dir = dir, .errors = errors != NULL ? errors : &scratch};
+    strbuf_init(&ld.warnings);
     char *dir_abs = realpath(dir, NULL);
     struct stat st;
     if (dir_abs == NULL) {
@@ -1059,6 +1976,7 @@ int config_load(const char *dir, config_t **out, strbuf_t *errors)
     free(ld.seen);
     strbuf_dispose(&scratch);
     if (ld.n_errors > 0) {
+        strbuf_dispose(&ld.warnings);
         config_free(ld.cfg);
         return -EINVAL;
     }
@@ -1067,6 +1985,12 @@ int config_load(const char *dir, config_t **out, strbuf_t *errors)
         qsort(cfg->channels, cfg->n_channels, sizeof(*cfg->channels), compare_channels);
     cfg->segment_seconds =
         (double)cfg->house.gop_frames * cfg->house.fps_den / (double)cfg->house.fps_num;
+    /* Act cuts land on keyframes: one every GOP in conformed (copy-mode) media. */
+    for (size_t i = 0; i < cfg->n_channels; i++)
+        if (cfg->channels[i].schedule != NULL)
+            cfg->channels[i].schedule->gop = (sched_ms_t)llround(cfg->segment_seconds * 1000.0);
+    cfg->warnings = ld.warnings.len > 0 ? strbuf_steal(&ld.warnings) : NULL;
+    strbuf_dispose(&ld.warnings);
     *out = cfg;
     return 0;
 }
@@ -1084,6 +2008,8 @@ void config_free(config_t *config)
     for (size_t i = 0; i < config->n_channels; i++)
         channel_dispose(&config->channels[i]);
     free(config->channels);
+    sched_library_free(config->library);
+    free(config->warnings);
     free(config);
 }
 

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 
+#include "schedule.h"
 #include "util.h"
 
 /** How a channel's ffmpeg produces its stream. */
@@ -35,8 +36,12 @@ typedef struct channel_conf {
     char *file;        /* path of the JSON file it came from */
     enum encode_mode mode;
     double epoch;      /* UTC seconds at which the loop's first item first aired */
-    char **items;      /* absolute media paths, played in order and looped */
+    char **items;      /* absolute media paths, played in order and looped (playlist form) */
     size_t n_items;
+    char *call_sign;   /* e.g. "WRTV", or NULL */
+    char *timezone;    /* IANA zone name, default "UTC" */
+    char *logo;        /* absolute path, or NULL */
+    sched_channel_t *schedule; /* the schedule form, or NULL for a playlist channel */
 } channel_conf_t;
 
 /** The whole configuration. */
@@ -52,6 +57,9 @@ typedef struct config {
     house_format_t house;
     channel_conf_t *channels; /* sorted by number (numeric, then minor) */
     size_t n_channels;
+    sched_library_t *library; /* media the schedules draw from (never NULL after a load) */
+    char *warnings;     /* "FILE:LINE:COL: PATH: warning: ..." lines (e.g. globs matching
+                           nothing), or NULL; loading still succeeds */
 } config_t;
 
 /**

@@ -930,6 +930,82 @@ static void test_many_errors_one_file(void)
     free(dir);
 }
 
+
+/* ---- schedules: the library in retrovue.json and "schedule" in channel files ---- */
+
+static const char *const sched_main =
+    "{\"library\": {\n"
+    "  \"series\": {\n"
+    "    \"nebula\": {\"files\": [\"media/n-*.ts\"], \"title\": 5},\n"
+    "    \"bad name!\": {\"files\": []},\n"
+    "    \"carol\": {\"files\": [\"media/c1.ts\"], \"ratin\": \"G\"}\n"
+    "  },\n"
+    "  \"collections\": {\"films\": {\"files\": [\"media/m-*.ts\"], \"tags\": [\"night\", 3]}},\n"
+    "  \"pools\": {\"ads\": [\"media/ad-*.ts\"], \"fill\": [\"media/f.ts\"], \"ids\": \"media/id.ts\"}\n"
+    "}}\n";
+
+static void test_schedule_errors(void)
+{
+    char *dir = new_case();
+    put(dir, "retrovue.json", sched_main);
+    put(dir, "channels/1.json",
+        "{\"number\": \"1\", \"name\": \"One\", \"call_sign\": \"W\",\n"
+        " \"timezone\": \"Mars/Base\", \"logo\": 7,\n"
+        " \"schedule\": {\n"
+        "  \"seed\": -1, \"days_ahead\": 1,\n"
+        "  \"breaks\": {\"commercials\": \"adz\", \"per_half_hour\": 0},\n"
+        "  \"blocks\": [\n"
+        "   {\"days\": \"mon-fry\", \"start\": \"25:00\", \"end\": \"24:01\", \"slot\": \"30s\",\n"
+        "    \"series\": \"nebular\", \"order\": \"backwards\"},\n"
+        "   {\"days\": \"daily\", \"start\": \"06:00\", \"slot\": \"30m\", \"series\": [\"nebula\"],\n"
+        "    \"movies\": {\"collection\": \"films\"}},\n"
+        "   {\"days\": \"sat\", \"start\": \"20:00\", \"end\": \"22:00\", \"slot\": \"30m\",\n"
+        "    \"movies\": {\"tag\": \"day\"}, \"round_up\": \"1x\"},\n"
+        "   {\"days\": \"daily\", \"start\": \"00:00\", \"end\": \"06:00\", \"off_air\": {\"signoff\": \"ids\"}}\n"
+        "  ],\n"
+        "  \"overrides\": [{\"date\": \"2026-02-30\", \"blocks\": [\n"
+        "   {\"days\": \"sun\", \"start\": \"10:00\", \"slots\": 100, \"slot\": \"30m\", \"series\": \"carol\"}]}]\n"
+        " }}\n");
+    put(dir, "channels/2.json",
+        "{\"number\": \"2\", \"name\": \"Two\", \"playlist\": [\"a.ts\"],\n"
+        " \"schedule\": {\"breaks\": {\"filler\": \"fill\"}, \"blocks\": []}}\n");
+    char *errs = load_errs(dir);
+    EXPECT(errs, dir, "retrovue.json:3:52: $.library.series.nebula.title: expected a string, found a number");
+    EXPECT(errs, dir, "retrovue.json:4:5: $.library.series[\"bad name!\"]: name \"bad name!\" must be 1 to 64 letters, digits, '-', '_' or '.'");
+    EXPECT(errs, dir, "retrovue.json:5:41: $.library.series.carol.ratin: unknown key \"ratin\"; expected one of: title, files, promos, rating, genre");
+    EXPECT(errs, dir, "retrovue.json:7:74: $.library.collections.films.tags[1]: expected a string (a tag), found a number");
+    EXPECT(errs, dir, "retrovue.json:8:70: $.library.pools.ids: expected an array of file paths or patterns, found a string");
+    EXPECT(errs, dir, "channels/1.json:1:45: $.call_sign: call sign must be 3 to 6 letters, digits or '-', found \"W\"");
+    EXPECT(errs, dir, "channels/1.json:2:14: $.timezone: unknown time zone \"Mars/Base\"; use an IANA name like \"America/New_York\" or \"UTC\" (see /usr/share/zoneinfo)");
+    EXPECT(errs, dir, "channels/1.json:2:35: $.logo: expected a string (an image file path), found a number");
+    EXPECT(errs, dir, "channels/1.json:4:11: $.schedule.seed: must be from 0 to 9007199254740991, found -1");
+    EXPECT(errs, dir, "channels/1.json:4:29: $.schedule.days_ahead: must be from 3 to 60, found 1");
+    EXPECT(errs, dir, "channels/1.json:5:29: $.schedule.breaks.commercials: unknown pool \"adz\"; retrovue.json's library has ads, fill, ids");
+    EXPECT(errs, dir, "channels/1.json:5:53: $.schedule.breaks.per_half_hour: must be from 1 to 8, found 0");
+    EXPECT(errs, dir, "channels/1.json:5:13: $.schedule.breaks: missing required key \"filler\"");
+    EXPECT(errs, dir, "channels/1.json:7:13: $.schedule.blocks[0].days: expected days like \"daily\", \"weekdays\", \"weekends\", \"sat\", \"mon-fri\" or \"mon,wed,fri\", found \"mon-fry\"");
+    EXPECT(errs, dir, "channels/1.json:7:33: $.schedule.blocks[0].start: expected a local time from \"00:00\" to \"23:59\", found \"25:00\"");
+    EXPECT(errs, dir, "channels/1.json:7:49: $.schedule.blocks[0].end: expected a local time from \"00:00\" to \"24:00\", found \"24:01\"");
+    EXPECT(errs, dir, "channels/1.json:7:66: $.schedule.blocks[0].slot: expected a length in whole minutes like \"30m\", \"90m\", \"2h\" or \"1h30m\" (at most 24h), found \"30s\"");
+    EXPECT(errs, dir, "channels/1.json:8:15: $.schedule.blocks[0].series: unknown series \"nebular\"; retrovue.json's library has nebula, carol");
+    EXPECT(errs, dir, "channels/1.json:8:35: $.schedule.blocks[0].order: expected one of: sequential, shuffle, random; found \"backwards\"");
+    EXPECT(errs, dir, "channels/1.json:7:4: $.schedule.blocks[0]: give exactly one of \"end\" (a time) or \"slots\" (a count)");
+    EXPECT(errs, dir, "channels/1.json:9:4: $.schedule.blocks[1]: give exactly one of \"series\", \"movies\" or \"off_air\" (what fills the block)");
+    EXPECT(errs, dir, "channels/1.json:9:4: $.schedule.blocks[1]: give exactly one of \"end\" (a time) or \"slots\" (a count)");
+    EXPECT(errs, dir, "channels/1.json:12:23: $.schedule.blocks[2].movies.tag: no collection in the library has the tag \"day\"");
+    EXPECT(errs, dir, "channels/1.json:12:43: $.schedule.blocks[2].round_up: expected a length in whole minutes like \"30m\", \"90m\", \"2h\" or \"1h30m\" (at most 24h), found \"1x\"");
+    EXPECT(errs, dir, "channels/1.json:13:68: $.schedule.blocks[3].off_air.signoff: unknown key \"signoff\"; expected one of: sign_off, pattern, sign_on");
+    EXPECT(errs, dir, "channels/1.json:13:67: $.schedule.blocks[3].off_air: missing required key \"pattern\"");
+    EXPECT(errs, dir, "channels/1.json:15:26: $.schedule.overrides[0].date: expected a date like \"2026-12-25\", found \"2026-02-30\"");
+    EXPECT(errs, dir, "channels/1.json:16:5: $.schedule.overrides[0].blocks[0].days: an override's blocks air on its date; remove \"days\"");
+    EXPECT(errs, dir, "channels/1.json:16:4: $.schedule.overrides[0].blocks[0]: a block lasts at most 24 hours (100 slots of 30 minutes)");
+    EXPECT(errs, dir, "channels/2.json:2:55: $.schedule.blocks: list at least one block");
+    EXPECT(errs, dir, "channels/2.json:2:2: $.schedule: a channel has either \"playlist\" or \"schedule\", not both");
+    CHECK(count_lines(errs) == 31);
+    free(errs);
+    free(dir);
+}
+
 int main(void)
 {
     if (mkdtemp(root) == NULL) {
@@ -949,6 +1025,7 @@ int main(void)
     test_bad_listen_fps_epoch_mode();
     test_unknown_and_missing_keys();
     test_playlist_and_duplicates();
+    test_schedule_errors();
     test_directories();
     test_many_errors_one_file();
     nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

@@ -185,6 +185,16 @@ def children_of(ppid):
     return sorted(out)
 
 
+def load_note():
+    """A note on how busy the machine is, for timing failures."""
+    try:
+        with open("/proc/loadavg") as f:
+            load = f.read().split()[:3]
+    except OSError:
+        load = ["?"]
+    return "load average %s on %d CPUs" % (" ".join(load), os.cpu_count() or 0)
+
+
 def wait_until(pred, timeout, interval=0.1):
     """Polls pred() until it returns something true; returns it, or None after timeout."""
     end = time.monotonic() + timeout
@@ -272,6 +282,7 @@ class Station:
 
     def start(self, wait=True, timeout=10):
         assert self.proc is None or self.proc.poll() is not None, "already running"
+        self._close_log()
         self.log_file = open(self.log_path, "ab")
         self.log_file.write(("---- start %s\n" % time.strftime("%H:%M:%S")).encode())
         self.log_file.flush()
@@ -450,7 +461,7 @@ class Station:
             return None
         return m3u8_parse(body.decode())
 
-    def wait_playlist(self, number="1", min_segments=1, timeout=15):
+    def wait_playlist(self, number="1", min_segments=1, timeout=20):
         """Waits for the playlist to list at least min_segments; returns it parsed."""
         end = time.monotonic() + timeout
         last = None
