@@ -1,0 +1,216 @@
+/*
+ * The schedule's view of media: every asset once (path, title, series, sNNeNN,
+ * duration), and the named series, collections and pools that point at them. This is
+ * the small interface a future content manager fills instead of globs.
+ */
+#include "schedule.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "playout.h"
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s != '\0'; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+sched_library_t *sched_library_new(void)
+{
+    return xcalloc(1, sizeof(sched_library_t));
+}
+
+static void sets_free(sched_set_t **sets, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(sets[i]->name);
+        free(sets[i]->title);
+        free(sets[i]->rating);
+        free(sets[i]->genre);
+        for (size_t j = 0; j < sets[i]->n_tags; j++)
+            free(sets[i]->tags[j]);
+        free(sets[i]->tags);
+        free(sets[i]->assets);
+        free(sets[i]->promos);
+        free(sets[i]);
+    }
+    free(sets);
+}
+
+void sched_library_free(sched_library_t *lib)
+{
+    if (lib == NULL)
+        return;
+    for (size_t i = 0; i < lib->n_assets; i++) {
+        sched_asset_t *a = lib->assets[i];
+        free(a->path);
+        free(a->title);
+        free(a->series);
+        free(a->breaks);
+        free(a);
+    }
+    free(lib->assets);
+    sets_free(lib->series, lib->n_series);
+    sets_free(lib->collections, lib->n_collections);
+    sets_free(lib->pools, lib->n_pools);
+    free(lib->by_path);
+    free(lib);
+}
+
+static void hash_insert(sched_library_t *lib, size_t index)
+{
+    size_t mask = lib->hash_cap - 1;
+    size_t h = (size_t)lib->assets[index]->key & mask;
+    while (lib->by_path[h] != 0)
+        h = (h + 1) & mask;
+    lib->by_path[h] = index + 1;
+}
+
+sched_asset_t *sched_library_find(const sched_library_t *lib, const char *path)
+{
+    if (lib->hash_cap == 0)
+        return NULL;
+    size_t mask = lib->hash_cap - 1;
+    for (size_t h = (size_t)fnv1a(path) & mask; lib->by_path[h] != 0; h = (h + 1) & mask) {
+        sched_asset_t *a = lib->assets[lib->by_path[h] - 1];
+        if (strcmp(a->path, path) == 0)
+            return a;
+    }
+    return NULL;
+}
+
+/* "sNNeNN" anywhere in the file name, case-insensitive. */
+static void parse_episode(const char *path, int *season, int *episode)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    for (const char *p = base; *p != '\0'; p++) {
+        if (tolower((unsigned char)p[0]) != 's' || !isdigit((unsigned char)p[1]))
+            continue;
+        char *e;
+        long s = strtol(p + 1, &e, 10);
+        if (tolower((unsigned char)*e) != 'e' || !isdigit((unsigned char)e[1]))
+            continue;
+        long ep = strtol(e + 1, NULL, 10);
+        if (s > 0 && s < 1000 && ep > 0 && ep < 100000) {
+            *season = (int)s;
+            *episode = (int)ep;
+            return;
+        }
+    }
+}
+
+sched_asset_t *sched_library_asset(sched_library_t *lib, const char *path,
+                                   enum sched_asset_kind kind)
+{
+    sched_asset_t *a = sched_library_find(lib, path);
+    if (a != NULL)
+        return a;
+    a = xcalloc(1, sizeof(*a));
+    a->path = xstrdup(path);
+    a->title = playout_title_from_path(path);
+    a->kind = kind;
+    a->key = fnv1a(path);
+    parse_episode(path, &a->season, &a->episode);
+    a->index = lib->n_assets;
+    lib->assets = xrealloc(lib->assets, (lib->n_assets + 1) * sizeof(*lib->assets));
+    lib->assets[lib->n_assets++] = a;
+    if (lib->n_assets * 2 > lib->hash_cap) {
+        free(lib->by_path);
+        lib->hash_cap = lib->hash_cap ? lib->hash_cap * 2 : 64;
+        lib->by_path = xcalloc(lib->hash_cap, sizeof(*lib->by_path));
+        for (size_t i = 0; i < lib->n_assets; i++)
+            hash_insert(lib, i);
+    } else {
+        hash_insert(lib, a->index);
+    }
+    return a;
+}
+
+sched_set_t *sched_set_add(sched_set_t ***sets, size_t *n, const char *name)
+{
+    *sets = xrealloc(*sets, (*n + 1) * sizeof(**sets));
+    sched_set_t *s = xcalloc(1, sizeof(*s));
+    s->name = xstrdup(name);
+    (*sets)[(*n)++] = s;
+    return s;
+}
+
+void sched_set_push(sched_set_t *set, sched_asset_t *a, int promo)
+{
+    sched_asset_t ***list = promo ? &set->promos : &set->assets;
+    size_t *n = promo ? &set->n_promos : &set->n_assets;
+    *list = xrealloc(*list, (*n + 1) * sizeof(**list));
+    (*list)[(*n)++] = a;
+}
+
+const sched_set_t *sched_set_find(sched_set_t *const *sets, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(sets[i]->name, name) == 0)
+            return sets[i];
+    return NULL;
+}
+
+void sched_library_set_duration(sched_library_t *lib, const char *path, double duration,
+                                double start_time)
+{
+    sched_asset_t *a = sched_library_find(lib, path);
+    if (a == NULL || !(duration > 0))
+        return;
+    a->duration = (sched_ms_t)llround(duration * 1000.0);
+    a->start_time = (sched_ms_t)llround(start_time * 1000.0);
+}
+
+size_t sched_library_fill_from_catalog(sched_library_t *lib, sqlite3 *db)
+{
+    size_t unknown = 0;
+    for (size_t i = 0; i < lib->n_assets; i++) {
+        sched_asset_t *a = lib->assets[i];
+        asset_t info;
+        memset(&info, 0, sizeof(info));
+        if (catalog_get(db, a->path, &info) == 0 && info.error == NULL && info.duration > 0) {
+            a->duration = (sched_ms_t)llround(info.duration * 1000.0);
+            a->start_time = (sched_ms_t)llround(info.start_time * 1000.0);
+        }
+        if (a->duration <= 0)
+            unknown++;
+        asset_dispose(&info);
+    }
+    return unknown;
+}
+
+void sched_block_dispose(sched_block_t *b)
+{
+    free(b->name);
+    free(b->series);
+    free(b->movies);
+    free(b->movies_key);
+    memset(b, 0, sizeof(*b));
+}
+
+void sched_channel_free(sched_channel_t *ch)
+{
+    if (ch == NULL)
+        return;
+    free(ch->channel);
+    tz_free(ch->tz);
+    for (size_t i = 0; i < ch->n_blocks; i++)
+        sched_block_dispose(&ch->blocks[i]);
+    free(ch->blocks);
+    for (size_t i = 0; i < ch->n_overrides; i++) {
+        for (size_t j = 0; j < ch->overrides[i].n_blocks; j++)
+            sched_block_dispose(&ch->overrides[i].blocks[j]);
+        free(ch->overrides[i].blocks);
+    }
+    free(ch->overrides);
+    free(ch);
+}
