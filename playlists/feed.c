@@ -2,12 +2,14 @@
  * Deciding the next item. ffmpeg reads at the clock's pace but asks a little early or
  * late, so the feed follows its own cursor (the end of what it already handed out)
  * for seamless item boundaries, and rejoins the clock only when the cursor has
- * drifted by more than the tolerance (a restart, a stall, a first start).
+ * drifted by more than the tolerance (a restart, a stall, a first start). Where the
+ * programming comes from (a loop, a schedule's fine log) is a source callback.
  */
 #include "feed.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ffconcat.h"
@@ -27,8 +29,14 @@ void feed_rejoin(feed_t *f)
     f->cursor = 0;
 }
 
-int feed_next(feed_t *f, const playout_t *p, double now, int (*exists)(const char *path),
-              feed_pick_t *pick, strbuf_t *answer)
+void feed_pick_dispose(feed_pick_t *pick)
+{
+    free(pick->path);
+    pick->path = NULL;
+}
+
+int feed_next(feed_t *f, feed_source_fn source, void *ctx, double now,
+              int (*exists)(const char *path), feed_pick_t *pick, strbuf_t *answer)
 {
     memset(pick, 0, sizeof(*pick));
     double t = f->cursor;
@@ -37,55 +45,101 @@ int feed_next(feed_t *f, const playout_t *p, double now, int (*exists)(const cha
         pick->rejoined = 1;
     }
     /* Bounded: each pass either answers or moves t forward past a short piece. */
-    for (size_t guard = 0; guard < 4 * p->n_items + 4; guard++) {
-        playout_pos_t pos;
-        if (playout_at(p, t, &pos) != 0)
+    for (int guard = 0; guard < 64; guard++) {
+        feed_item_t it;
+        memset(&it, 0, sizeof(it));
+        if (source(ctx, t, exists, &it) != 0)
             return -ENOENT;
-        const playout_item_t *sched = &p->items[pos.index];
-        double in = pos.offset;
+        double in = t > it.start ? t - it.start : 0;
         if (pick->rejoined && f->keyframe_interval > 0 && guard == 0) {
             /* Stream copy can only start on a keyframe; conformed files have one every
-               keyframe_interval seconds, so join at the one at or before the clock. */
-            in = floor(in / f->keyframe_interval + 1e-6) * f->keyframe_interval;
+               keyframe_interval seconds of their own time, so join at the one at or
+               before the clock. */
+            double k = f->keyframe_interval;
+            double pos = floor((it.file_in + in) / k + 1e-6) * k;
+            in = pos > it.file_in ? pos - it.file_in : 0;
         }
-        double slot_left = sched->duration - in;
-        if (slot_left < MIN_PIECE) {
-            t = pos.item_start + sched->duration;
+        double left = it.end - (it.start + in);
+        if (left < MIN_PIECE) {
+            t = it.end;
+            free(it.path);
             continue;
         }
-        size_t use = pos.index;
-        double use_in = in, length = slot_left;
-        if (exists != NULL && !exists(sched->path)) {
-            /* Fill the missing item's time with the next items that exist, from their
-               start, cut to the time left, so the schedule stays on the clock. */
-            size_t k;
-            for (k = 1; k < p->n_items; k++)
-                if (exists(p->items[(pos.index + k) % p->n_items].path))
-                    break;
-            if (k == p->n_items)
-                return -ENOENT;
-            use = (pos.index + k) % p->n_items;
-            use_in = 0;
-            if (p->items[use].duration < length)
-                length = p->items[use].duration;
-            pick->substituted = 1;
-        }
-        const playout_item_t *it = &p->items[use];
-        pick->index = use;
-        pick->scheduled_index = pos.index;
-        pick->scheduled_start = pos.item_start;
-        pick->air_start = pos.item_start + in;
-        pick->inpoint = use_in;
-        pick->length = length;
-        f->cursor = pick->air_start + length;
+        double file_pos = it.file_in + in;
+        pick->index = it.index;
+        pick->scheduled_start = it.start;
+        pick->air_start = it.start + in;
+        pick->inpoint = file_pos;
+        pick->length = left;
+        pick->substituted = it.substituted;
+        pick->path = it.path;
+        f->cursor = pick->air_start + left;
 
         ffconcat_begin(answer);
-        double inpoint = use_in > 0 ? it->start_time + use_in : -1;
-        double outpoint = length < it->duration - use_in - 1e-3
-                              ? it->start_time + use_in + length
+        double inpoint = file_pos > 1e-6 ? it.start_time + file_pos : -1;
+        double outpoint = file_pos + left < it.file_duration - 1e-3
+                              ? it.start_time + file_pos + left
                               : -1;
-        ffconcat_file(answer, it->path, inpoint, outpoint);
+        ffconcat_file(answer, it.path, inpoint, outpoint);
         return 0;
     }
     return -ENOENT;
+}
+
+int feed_source_playout(void *ctx, double t, int (*exists)(const char *path), feed_item_t *out)
+{
+    const playout_t *p = ctx;
+    playout_pos_t pos;
+    if (playout_at(p, t, &pos) != 0)
+        return -ENOENT;
+    const playout_item_t *sched = &p->items[pos.index];
+    memset(out, 0, sizeof(*out));
+    out->start = pos.item_start;
+    out->end = pos.item_start + sched->duration;
+    if (exists == NULL || exists(sched->path)) {
+        out->path = xstrdup(sched->path);
+        out->start_time = sched->start_time;
+        out->file_duration = sched->duration;
+        out->index = pos.index;
+        return 0;
+    }
+    /* Fill the missing item's time with the next item that exists, from its start at
+       t, cut to the time left, so the loop stays on the clock. */
+    for (size_t k = 1; k < p->n_items; k++) {
+        size_t i = (pos.index + k) % p->n_items;
+        const playout_item_t *sub = &p->items[i];
+        if (!exists(sub->path))
+            continue;
+        out->start = t > pos.item_start ? t : pos.item_start;
+        if (out->start + sub->duration < out->end)
+            out->end = out->start + sub->duration;
+        out->path = xstrdup(sub->path);
+        out->start_time = sub->start_time;
+        out->file_duration = sub->duration;
+        out->index = i;
+        out->substituted = 1;
+        return 0;
+    }
+    return -ENOENT;
+}
+
+int feed_source_schedule(void *ctx, double t, int (*exists)(const char *path), feed_item_t *out)
+{
+    feed_schedule_ctx_t *c = ctx;
+    sched_item_t it;
+    sched_ms_t ms = (sched_ms_t)llround(t * 1000.0);
+    if (schedule_item_at(c->db, c->channel, ms, exists, &it) != 0)
+        return -ENOENT;
+    memset(out, 0, sizeof(*out));
+    out->start = (double)it.start / 1000.0;
+    out->end = (double)it.end / 1000.0;
+    out->file_in = (double)it.inpoint / 1000.0;
+    out->substituted = it.substituted;
+    const sched_asset_t *a = sched_library_find(c->channel->library, it.path);
+    out->start_time = a ? (double)a->start_time / 1000.0 : 0;
+    out->file_duration = a ? (double)a->duration / 1000.0 : out->file_in + (out->end - out->start);
+    out->path = it.path;
+    it.path = NULL;
+    schedule_item_dispose(&it);
+    return 0;
 }

@@ -26,7 +26,6 @@
 #define FIRST_SEGMENT_GRACE 15 /* seconds a new run may take to write its first segment */
 #define STOP_GRACE 3000        /* ms between SIGTERM and SIGKILL */
 #define BACKOFF_MAX 30.0       /* seconds */
-#define HEALTHY_RUN 60.0       /* a run this long resets the backoff */
 
 struct channel {
     const channel_env_t *env;
@@ -56,12 +55,15 @@ struct channel {
     int disc_next_run;        /* the next run breaks timestamps (encode mode changed) */
     int restarts;
     double backoff;
+    int quick_failures;       /* runs in a row that died before their first segment */
     int reprobe_pending;      /* a reconfigure arrived while preparing */
     int kill_sent;
     int feed_failed;          /* the feed had nothing to answer during this run */
 
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
+    sched_slot_t *status_slots;  /* what channel_get_status last returned */
+    size_t n_status_slots;
 };
 
 static void spawn_ffmpeg(channel_t *ch);
@@ -87,6 +89,12 @@ static void conf_copy(channel_conf_t *dst, const channel_conf_t *src)
     dst->file = xstrdup(src->file);
     dst->mode = src->mode;
     dst->epoch = src->epoch;
+    dst->call_sign = xstrdup(src->call_sign);
+    dst->timezone = xstrdup(src->timezone);
+    dst->logo = xstrdup(src->logo);
+    /* The schedule belongs to the configuration; channel_reconfigure swaps it when the
+       station swaps configurations. */
+    dst->schedule = src->schedule;
     dst->n_items = src->n_items;
     dst->items = xcalloc(src->n_items, sizeof(char *));
     for (size_t i = 0; i < src->n_items; i++)
@@ -98,6 +106,9 @@ static void conf_dispose(channel_conf_t *c)
     free(c->number);
     free(c->name);
     free(c->file);
+    free(c->call_sign);
+    free(c->timezone);
+    free(c->logo);
     for (size_t i = 0; i < c->n_items; i++)
         free(c->items[i]);
     free(c->items);
@@ -175,6 +186,7 @@ static void on_handle_closed(uv_handle_t *h)
     hls_window_dispose(&ch->hls);
     conf_dispose(&ch->conf);
     strbuf_dispose(&ch->stderr_line);
+    schedule_slots_free(ch->status_slots, ch->n_status_slots);
     free(ch->number);
     free(ch->name);
     free(ch->dir);
@@ -229,8 +241,9 @@ static void on_tick(uv_timer_t *t)
     hls_window_expire(&ch->hls, now, 2.0 * (double)ch->hls.size * ch->hls.target);
     if (ch->proc == NULL || ch->kill_sent)
         return;
-    double limit = ch->state == CHANNEL_STARTING ? FIRST_SEGMENT_GRACE
-                                                 : fmax(3.0 * ch->hls.target, 6.0);
+    /* Three segments' worth of silence is a stall (ffmpeg writes one per GOP). */
+    double segment = ch->env->config->segment_seconds;
+    double limit = ch->state == CHANNEL_STARTING ? FIRST_SEGMENT_GRACE : fmax(3.0 * segment, 4.0);
     double since = now - (ch->state == CHANNEL_STARTING ? ch->run_started : ch->last_segment);
     if (since > limit) {
         log_warn(ch->number, "ffmpeg stalled: no new segment for %.1f s; killing pid %d", since,
@@ -320,15 +333,20 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
        failing quickly, so a broken setup does not spin. */
     int clean = status == 0 && signal == 0 && !ch->feed_failed && ran > 10.0;
     ch->feed_failed = 0;
-    if (clean) {
-        ch->backoff = 0;
-    } else {
+    /* A run that put segments on the air was healthy: its end is restarted at once,
+       so viewers lose as little as possible. Runs that die before their first
+       segment wait 0.5 s, then twice as long each time, so a broken setup does not
+       spin. */
+    int aired = ch->state == CHANNEL_ON_AIR;
+    if (clean || aired)
+        ch->quick_failures = 0;
+    else
+        ch->quick_failures++;
+    ch->backoff = ch->quick_failures == 0
+                      ? 0
+                      : fmin(0.5 * pow(2.0, ch->quick_failures - 1), BACKOFF_MAX);
+    if (!clean)
         feed_rejoin(&ch->feed);
-        if (ran >= HEALTHY_RUN || ch->backoff == 0)
-            ch->backoff = ran >= HEALTHY_RUN ? 0 : 0.5;
-        else
-            ch->backoff = fmin(ch->backoff * 2, BACKOFF_MAX);
-    }
     ch->restarts++;
     ch->state = CHANNEL_BACKOFF;
     if (ch->backoff > 0)
@@ -592,8 +610,36 @@ static void probe_done(uv_work_t *w, int status)
         spawn_ffmpeg(ch);
 }
 
+/* A scheduled channel's media is the station's library, probed by the station
+   before channels start; all that is left is the encode decision. */
+static void prepare_scheduled(channel_t *ch)
+{
+    const config_t *cfg = ch->env->config;
+    int copy = ch->conf.mode == ENCODE_COPY ||
+               (ch->conf.mode == ENCODE_AUTO && ch->env->library_house);
+    int was_prepared = ch->prepared;
+    ch->prepared = 1;
+    ch->feed.keyframe_interval = copy ? cfg->segment_seconds : 0;
+    ch->feed.tolerance = fmax(5.0, 2.5 * cfg->segment_seconds);
+    log_info(ch->number, "scheduled (%s, horizon %d days), %s", ch->conf.timezone,
+             ch->conf.schedule->days_ahead, copy ? "stream copy" : "live encode");
+    if (was_prepared && copy != ch->copy && ch->proc != NULL) {
+        ch->copy = copy;
+        ch->disc_next_run = 1;
+        uv_process_kill(ch->proc, SIGTERM);
+        return;
+    }
+    ch->copy = copy;
+    if (!was_prepared || ch->state == CHANNEL_STOPPED || ch->state == CHANNEL_PREPARING)
+        spawn_ffmpeg(ch);
+}
+
 static void prepare(channel_t *ch)
 {
+    if (ch->conf.schedule != NULL) {
+        prepare_scheduled(ch);
+        return;
+    }
     probe_job_t *job = xcalloc(1, sizeof(*job));
     job->ch = ch;
     job->work.data = job;
@@ -667,6 +713,12 @@ void channel_reconfigure(channel_t *ch, const channel_conf_t *conf)
     free(ch->name);
     ch->name = xstrdup(conf->name);
     ch->playout.epoch = conf->epoch;
+    if (conf->schedule != NULL && ch->prepared && ch->playout.n_items > 0) {
+        /* It was a looping playlist and now has a schedule: the feed switches over at
+           the next item. */
+        playout_dispose(&ch->playout);
+        playout_init(&ch->playout, conf->epoch);
+    }
     if (ch->state == CHANNEL_PREPARING && !ch->prepared)
         ch->reprobe_pending = 1;
     else if (ch->state != CHANNEL_STOPPING && ch->tick != NULL)
@@ -702,44 +754,57 @@ int channel_feed_answer(channel_t *ch, strbuf_t *answer)
         return -ENOENT;
     feed_pick_t pick;
     double now = clock_now();
-    int rc = feed_next(&ch->feed, &ch->playout, now, util_file_readable, &pick, answer);
-    if (rc == 0 && pick.substituted) {
-        const char *missing = ch->playout.items[pick.scheduled_index].path;
-        log_warn(ch->number, "%s is missing at air time; filling its time with %s", missing,
-                 ch->playout.items[pick.index].path);
-        db_event(ch->env->db, now, ch->number, "missing", missing);
+    feed_schedule_ctx_t sctx = {ch->env->db, ch->conf.schedule};
+    feed_source_fn source = ch->conf.schedule ? feed_source_schedule : feed_source_playout;
+    void *ctx = ch->conf.schedule ? (void *)&sctx : (void *)&ch->playout;
+    int rc = feed_next(&ch->feed, source, ctx, now, util_file_readable, &pick, answer);
+    if (rc == -ENOENT && ch->conf.schedule != NULL) {
+        /* The fine log does not reach this far yet (a long stall, a warped clock):
+           extend it and ask again. */
+        log_info(ch->number, "extending the schedule to cover the clock");
+        schedule_extend(ch->env->db, ch->conf.schedule, (sched_ms_t)llround(now * 1000), 0);
+        rc = feed_next(&ch->feed, source, ctx, now, util_file_readable, &pick, answer);
     }
     if (rc != 0) {
-        log_error(ch->number, "nothing to air: no file of the playout can be read");
+        log_error(ch->number, "nothing to air: no file of the %s can be read",
+                  ch->conf.schedule ? "schedule" : "playlist");
         ch->feed_failed = 1;
         return rc;
     }
-    const playout_item_t *it = &ch->playout.items[pick.index];
+    if (pick.substituted) {
+        log_warn(ch->number, "the scheduled file is missing at air time; %s fills its time",
+                 pick.path);
+        db_event(ch->env->db, now, ch->number, "missing", "scheduled file missing; filled");
+    }
     if (ch->first_answer_pending) {
         ch->first_answer_pending = 0;
         hls_window_begin_run(&ch->hls, pick.air_start, ch->disc_next_run);
         ch->disc_next_run = 0;
     }
-    log_debug(ch->number, "next: %s from %.3f s for %.3f s%s%s", it->path, pick.inpoint, pick.length,
-              pick.rejoined ? " (joined the clock)" : "", pick.substituted ? " (substitute)" : "");
+    log_debug(ch->number, "next: %s from %.3f s for %.3f s%s%s", pick.path, pick.inpoint,
+              pick.length, pick.rejoined ? " (joined the clock)" : "",
+              pick.substituted ? " (substitute)" : "");
+    /* actual_start is the clock when ffmpeg asked: it asks when it has read the
+       previous item to its end at the clock's pace, so that is when this one airs. */
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ch->env->db,
                            "INSERT INTO as_run (channel, path, scheduled_start, actual_start,"
                            " inpoint, duration, note) VALUES (?,?,?,?,?,?,?)",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_text(st, 1, ch->number, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, it->path, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, pick.path, -1, SQLITE_STATIC);
         sqlite3_bind_double(st, 3, pick.scheduled_start);
-        sqlite3_bind_double(st, 4, pick.air_start);
+        sqlite3_bind_double(st, 4, pick.rejoined ? pick.air_start : now);
         sqlite3_bind_double(st, 5, pick.inpoint);
         sqlite3_bind_double(st, 6, pick.length);
         if (pick.substituted)
-            sqlite3_bind_text(st, 7, "substitute for a missing file", -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 7, "replaced: scheduled file missing", -1, SQLITE_STATIC);
         else if (pick.rejoined)
             sqlite3_bind_text(st, 7, "joined in progress", -1, SQLITE_STATIC);
         sqlite3_step(st);
         sqlite3_finalize(st);
     }
+    feed_pick_dispose(&pick);
     return 0;
 }
 
@@ -762,11 +827,54 @@ void channel_get_status(channel_t *ch, channel_status_t *st)
     st->copy = ch->copy;
     st->restarts = ch->restarts;
     st->pid = ch->proc ? ch->proc->pid : 0;
+    st->scheduled = ch->conf.schedule != NULL;
+    double now = clock_now();
+    if (ch->conf.schedule != NULL) {
+        /* A guide shows programs, not commercials: answer from the coarse log. */
+        schedule_slots_free(ch->status_slots, ch->n_status_slots);
+        ch->status_slots = NULL;
+        ch->n_status_slots = 0;
+        sched_ms_t t = (sched_ms_t)llround(now * 1000);
+        if (schedule_coarse_range(ch->env->db, ch->number, t, t + 1, &ch->status_slots,
+                                  &ch->n_status_slots) != 0 || ch->n_status_slots == 0)
+            return;
+        sched_slot_t *cur = &ch->status_slots[0];
+        sched_slot_t *nx = NULL;
+        size_t n = 0;
+        if (schedule_coarse_range(ch->env->db, ch->number, cur->end, cur->end + 1, &nx, &n) == 0 &&
+            n > 0) {
+            ch->status_slots = xrealloc(ch->status_slots, 2 * sizeof(sched_slot_t));
+            ch->status_slots[1] = nx[0];
+            ch->n_status_slots = 2;
+            for (size_t i = 1; i < n; i++)
+                memset(&nx[i - 1], 0, sizeof(nx[0])); /* keep nothing else */
+            schedule_slots_free(nx + 1, n - 1 > 0 ? 0 : 0);
+            free(nx);
+            cur = &ch->status_slots[0];
+        } else {
+            schedule_slots_free(nx, n);
+        }
+        st->now_title = cur->title;
+        st->now_path = cur->path;
+        st->now_start = (double)cur->start / 1000.0;
+        st->now_end = (double)cur->end / 1000.0;
+        if (ch->n_status_slots > 1) {
+            st->next_title = ch->status_slots[1].title;
+            st->next_start = (double)ch->status_slots[1].start / 1000.0;
+            st->next_end = (double)ch->status_slots[1].end / 1000.0;
+        }
+        return;
+    }
     playout_pos_t pos;
-    if (ch->prepared && playout_at(&ch->playout, clock_now(), &pos) == 0) {
-        st->now = &ch->playout.items[pos.index];
+    if (ch->prepared && playout_at(&ch->playout, now, &pos) == 0) {
+        const playout_item_t *it = &ch->playout.items[pos.index];
+        const playout_item_t *nx = &ch->playout.items[(pos.index + 1) % ch->playout.n_items];
+        st->now_title = it->title;
+        st->now_path = it->path;
         st->now_start = pos.item_start;
-        st->now_end = pos.item_start + st->now->duration;
-        st->next = &ch->playout.items[(pos.index + 1) % ch->playout.n_items];
+        st->now_end = pos.item_start + it->duration;
+        st->next_title = nx->title;
+        st->next_start = st->now_end;
+        st->next_end = st->now_end + nx->duration;
     }
 }

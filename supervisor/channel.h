@@ -21,6 +21,7 @@ typedef struct channel_env {
     const char *self_exe;   /* this binary, used to spawn ffmpeg with a parent-death signal */
     const config_t *config; /* current configuration (replaced on reload) */
     int feed_port;          /* loopback port of the internal feed endpoint */
+    int library_house;      /* every probed library asset is in the house format */
 } channel_env_t;
 
 enum channel_state {
@@ -41,9 +42,12 @@ typedef struct channel_status {
     int copy;                /* 1 stream copy, 0 live encode */
     int restarts;            /* ffmpeg restarts since the channel started */
     int pid;                 /* ffmpeg's pid, 0 when not running */
-    const playout_item_t *now;  /* what the schedule airs now, or NULL */
-    double now_start, now_end;  /* its airing, station time */
-    const playout_item_t *next; /* the item after it */
+    int scheduled;           /* programmed by a schedule (else a looping playlist) */
+    const char *now_title;   /* the program on now (coarse log) or the loop's item; NULL when unknown */
+    const char *now_path;
+    double now_start, now_end;
+    const char *next_title;  /* what follows it */
+    double next_start, next_end;
 } channel_status_t;
 
 /** Creates a channel from its configuration (copied); call channel_start to air it. */

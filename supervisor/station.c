@@ -8,13 +8,16 @@
 #include "station.h"
 
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
 
+#include "clock.h"
 #include "db.h"
+#include "library.h"
 #include "log.h"
 #include "server.h"
 #include "util.h"
@@ -32,6 +35,8 @@ struct station {
     int shutting_down;
     int exit_status;
     uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t horizon;     /* keeps every schedule built days ahead */
+    config_t *pending;      /* a reloaded configuration whose library is being probed */
 };
 
 size_t station_channel_count(const station_t *st)
@@ -50,6 +55,11 @@ channel_t *station_find_channel(const station_t *st, const char *number)
         if (strcmp(channel_number(st->channels[i]), number) == 0)
             return st->channels[i];
     return NULL;
+}
+
+sqlite3 *station_db(const station_t *st)
+{
+    return st->db;
 }
 
 const config_t *station_config(const station_t *st)
@@ -95,6 +105,7 @@ static void close_signals_and_stop(station_t *st)
     uv_close((uv_handle_t *)&st->sigint, NULL);
     uv_close((uv_handle_t *)&st->sigterm, NULL);
     uv_close((uv_handle_t *)&st->sighup, NULL);
+    uv_close((uv_handle_t *)&st->horizon, NULL);
     uv_stop(&st->loop);
 }
 
@@ -123,6 +134,7 @@ static void shutdown_station(station_t *st, const char *why)
         return;
     st->shutting_down = 1;
     log_info(NULL, "%s: stopping %zu channels", why, st->n_channels);
+    uv_timer_stop(&st->horizon);
     web_stop(st->web);
     while (st->n_channels > 0)
         remove_channel(st, st->n_channels - 1);
@@ -140,22 +152,31 @@ static void add_channel(station_t *st, const channel_conf_t *conf, size_t at)
     channel_start(ch);
 }
 
-static void reload(station_t *st)
+/* Builds (or extends) every schedule to its horizon. Schedules whose template
+   changed are rebuilt from the next slot boundary by schedule_extend itself. */
+static void extend_schedules(station_t *st)
 {
-    config_t *next;
-    log_info(NULL, "SIGHUP: reloading %s", st->opts.config_dir);
-    if (load_config(&st->opts, &next) != 0) {
-        log_error(NULL, "reload failed; the running configuration stays in force");
-        db_event(st->db, 0, NULL, "reload", "failed: configuration has errors");
-        return;
+    sched_ms_t now = (sched_ms_t)llround(clock_now() * 1000);
+    for (size_t i = 0; i < st->config->n_channels; i++) {
+        const channel_conf_t *c = &st->config->channels[i];
+        if (c->schedule != NULL && schedule_extend(st->db, c->schedule, now, 0) != 0)
+            log_error(c->number, "unable to build the schedule");
     }
-    if (strcmp(next->listen_host, st->config->listen_host) != 0 ||
-        next->listen_port != st->config->listen_port)
-        log_warn(NULL, "a new listen address takes effect at the next start");
-    if (strcmp(next->state_dir, st->config->state_dir) != 0) {
-        log_warn(NULL, "a new state_dir takes effect at the next start");
-        free(next->state_dir);
-        next->state_dir = xstrdup(st->config->state_dir);
+}
+
+static void on_horizon(uv_timer_t *t)
+{
+    extend_schedules(t->data);
+}
+
+static void apply_reload(void *arg, int all_house)
+{
+    station_t *st = arg;
+    config_t *next = st->pending;
+    st->pending = NULL;
+    if (st->shutting_down) {
+        config_free(next);
+        return;
     }
     /* Channels gone from the configuration stop; the rest pick up their new settings
        at their next item; new ones start. */
@@ -167,6 +188,8 @@ static void reload(station_t *st)
     config_t *old = st->config;
     st->config = next;
     st->env.config = next;
+    st->env.library_house = all_house;
+    extend_schedules(st);
     for (size_t i = 0; i < next->n_channels; i++) {
         const channel_conf_t *conf = &next->channels[i];
         channel_t *ch = station_find_channel(st, conf->number);
@@ -177,7 +200,45 @@ static void reload(station_t *st)
     }
     config_free(old);
     log_info(NULL, "configuration reloaded: %zu channels", st->n_channels);
-    db_event(st->db, 0, NULL, "reload", "configuration reloaded");
+    db_event(st->db, clock_now(), NULL, "reload", "configuration reloaded");
+}
+
+static void reload(station_t *st)
+{
+    config_t *next;
+    if (st->pending != NULL) {
+        log_warn(NULL, "SIGHUP: a reload is already in progress; send it again when it is done");
+        return;
+    }
+    log_info(NULL, "SIGHUP: reloading %s", st->opts.config_dir);
+    if (load_config(&st->opts, &next) != 0) {
+        log_error(NULL, "reload failed; the running configuration stays in force");
+        db_event(st->db, clock_now(), NULL, "reload", "failed: configuration has errors");
+        return;
+    }
+    if (strcmp(next->listen_host, st->config->listen_host) != 0 ||
+        next->listen_port != st->config->listen_port)
+        log_warn(NULL, "a new listen address takes effect at the next start");
+    if (strcmp(next->state_dir, st->config->state_dir) != 0) {
+        log_warn(NULL, "a new state_dir takes effect at the next start");
+        free(next->state_dir);
+        next->state_dir = xstrdup(st->config->state_dir);
+    }
+    st->pending = next;
+    library_prepare(&st->loop, st->db, next, apply_reload, st);
+}
+
+static void start_channels(void *arg, int all_house)
+{
+    station_t *st = arg;
+    if (st->shutting_down)
+        return;
+    st->env.library_house = all_house;
+    extend_schedules(st);
+    /* Every ten minutes of real time; the feed also extends on demand. */
+    uv_timer_start(&st->horizon, on_horizon, 600000, 600000);
+    for (size_t i = 0; i < st->config->n_channels; i++)
+        add_channel(st, &st->config->channels[i], st->n_channels);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -236,8 +297,9 @@ int station_serve(const station_opts_t *opts)
         uv_signal_start(&st->sighup, on_signal, SIGHUP);
         log_info(NULL, "retrovue %s serving %zu channels from %s (state in %s)", RETROVUE_VERSION,
                  st->config->n_channels, st->config->dir, st->config->state_dir);
-        for (size_t i = 0; i < st->config->n_channels; i++)
-            add_channel(st, &st->config->channels[i], st->n_channels);
+        uv_timer_init(&st->loop, &st->horizon);
+        st->horizon.data = st;
+        library_prepare(&st->loop, st->db, st->config, start_channels, st);
         uv_run(&st->loop, UV_RUN_DEFAULT);
     } else {
         st->exit_status = 1;

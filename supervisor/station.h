@@ -5,6 +5,7 @@
 #ifndef RV_STATION_H
 #define RV_STATION_H
 
+#include <sqlite3.h>
 #include <stddef.h>
 
 #include "channel.h"
@@ -28,6 +29,8 @@ size_t station_channel_count(const station_t *st);
 channel_t *station_channel_at(const station_t *st, size_t i);
 /** A channel by guide number, or NULL. */
 channel_t *station_find_channel(const station_t *st, const char *number);
+/** The station's database. */
+sqlite3 *station_db(const station_t *st);
 /** The current configuration. */
 const config_t *station_config(const station_t *st);
 

@@ -20,6 +20,14 @@ static int exists_except(const char *path)
     return missing_path == NULL || strcmp(path, missing_path) != 0;
 }
 
+/* feed_next over a playout; the previous pick's path is freed first. */
+static int pick_next(feed_t *f, playout_t *p, double now, int (*exists)(const char *),
+                     feed_pick_t *pick, strbuf_t *sb)
+{
+    feed_pick_dispose(pick);
+    return feed_next(f, feed_source_playout, p, now, exists, pick, sb);
+}
+
 static void make_loop(playout_t *p)
 {
     /* 100 s, 30 s and 20 s: a 150 s cycle from t = 1000. */
@@ -76,11 +84,11 @@ static void test_join_in_progress(void)
     make_loop(&p);
     feed_t f;
     feed_init(&f, 2.002, 5.0);
-    feed_pick_t pick;
+    feed_pick_t pick = {0};
     strbuf_t sb;
     strbuf_init(&sb);
     /* 37.5 s into a.ts: copy mode joins at the keyframe at or before, 18 * 2.002. */
-    CHECK(feed_next(&f, &p, 1037.5, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&f, &p, 1037.5, exists_except, &pick, &sb) == 0);
     CHECK(pick.rejoined && pick.index == 0);
     CHECK_NEAR(pick.inpoint, 36.036, 1e-6);
     CHECK_NEAR(pick.air_start, 1036.036, 1e-6);
@@ -88,18 +96,18 @@ static void test_join_in_progress(void)
     CHECK_STR(sb.data, "ffconcat version 1.0\nfile 'file:/m/a.ts'\ninpoint 36.036000\n");
     /* ffmpeg asks again a little late: the cursor continues at the item boundary. */
     sb.len = 0;
-    CHECK(feed_next(&f, &p, 1101.2, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&f, &p, 1101.2, exists_except, &pick, &sb) == 0);
     CHECK(!pick.rejoined && pick.index == 1 && pick.inpoint == 0);
     CHECK_NEAR(pick.air_start, 1100, 1e-9);
     CHECK_STR(sb.data, "ffconcat version 1.0\nfile 'file:/m/b.ts'\n");
     /* A quote in a file name is escaped the concat demuxer's way. */
     sb.len = 0;
-    CHECK(feed_next(&f, &p, 1129.0, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&f, &p, 1129.0, exists_except, &pick, &sb) == 0);
     CHECK(pick.index == 2);
     CHECK_STR(sb.data, "ffconcat version 1.0\nfile 'file:/m/c'\\''s file.ts'\n");
     /* Far off the clock (a stall): rejoin at the clock. */
     sb.len = 0;
-    CHECK(feed_next(&f, &p, 1000 + 150 + 120.0, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&f, &p, 1000 + 150 + 120.0, exists_except, &pick, &sb) == 0);
     CHECK(pick.rejoined && pick.index == 1);
     CHECK_NEAR(pick.inpoint, 18.018, 1e-6); /* 20 s in, keyframe at 9 * 2.002 */
     /* b.ts starts at 1.4 s in its own timestamps: the inpoint is shifted by that. */
@@ -109,12 +117,13 @@ static void test_join_in_progress(void)
     feed_t live;
     feed_init(&live, 0, 5.0);
     sb.len = 0;
-    CHECK(feed_next(&live, &p, 1037.5, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&live, &p, 1037.5, exists_except, &pick, &sb) == 0);
     CHECK_NEAR(pick.inpoint, 37.5, 1e-9);
     feed_rejoin(&live);
     sb.len = 0;
-    CHECK(feed_next(&live, &p, 1099.9, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&live, &p, 1099.9, exists_except, &pick, &sb) == 0);
     CHECK(pick.index == 1 && pick.inpoint == 0);
+    feed_pick_dispose(&pick);
     strbuf_dispose(&sb);
     playout_dispose(&p);
 }
@@ -125,25 +134,25 @@ static void test_missing_file(void)
     make_loop(&p);
     feed_t f;
     feed_init(&f, 0, 5.0);
-    feed_pick_t pick;
+    feed_pick_t pick = {0};
     strbuf_t sb;
     strbuf_init(&sb);
     missing_path = "/m/a.ts";
     /* a.ts is missing: b.ts fills, cut to its own length; the cursor stays on the clock. */
-    CHECK(feed_next(&f, &p, 1010, exists_except, &pick, &sb) == 0);
-    CHECK(pick.substituted && pick.index == 1 && pick.scheduled_index == 0);
+    CHECK(pick_next(&f, &p, 1010, exists_except, &pick, &sb) == 0);
+    CHECK(pick.substituted && pick.index == 1);
     CHECK_NEAR(pick.length, 30, 1e-9);
     CHECK_NEAR(f.cursor, 1040, 1e-9);
     /* With 10 s of a.ts's slot left, the filler is cut to 10 s with an outpoint. */
     feed_rejoin(&f);
     sb.len = 0;
-    CHECK(feed_next(&f, &p, 1090, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&f, &p, 1090, exists_except, &pick, &sb) == 0);
     CHECK(pick.substituted);
     CHECK_NEAR(pick.length, 10, 1e-9);
     CHECK_CONTAINS(sb.data, "outpoint 11.400000\n");
     /* After the missing slot the schedule is back: b.ts at 1100. */
     sb.len = 0;
-    CHECK(feed_next(&f, &p, 1100.3, exists_except, &pick, &sb) == 0);
+    CHECK(pick_next(&f, &p, 1100.3, exists_except, &pick, &sb) == 0);
     CHECK(!pick.substituted && pick.index == 1 && pick.air_start == 1100);
     missing_path = NULL;
     /* Nothing exists: an error, not an answer. */
@@ -152,9 +161,10 @@ static void test_missing_file(void)
     playout_add(&one, "/m/only.ts", 10, 0);
     missing_path = "/m/only.ts";
     sb.len = 0;
-    CHECK(feed_next(&f, &one, 5, exists_except, &pick, &sb) == -ENOENT);
+    CHECK(pick_next(&f, &one, 5, exists_except, &pick, &sb) == -ENOENT);
     missing_path = NULL;
     playout_dispose(&one);
+    feed_pick_dispose(&pick);
     strbuf_dispose(&sb);
     playout_dispose(&p);
 }

@@ -5,10 +5,14 @@
  */
 #include "api.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "channel.h"
 #include "clock.h"
+#include "config.h"
+#include "schedule.h"
 #include "reply.h"
 #include "station.h"
 #include "stream.h"
@@ -21,14 +25,15 @@ static void add_time(cJSON *obj, const char *key, double t)
     cJSON_AddStringToObject(obj, key, buf);
 }
 
-static cJSON *item_json(const playout_item_t *it, double start, double end)
+static cJSON *airing_json(const char *title, const char *path, double start, double end)
 {
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "title", it->title);
-    cJSON_AddStringToObject(o, "path", it->path);
+    cJSON_AddStringToObject(o, "title", title ? title : "");
+    if (path != NULL)
+        cJSON_AddStringToObject(o, "path", path);
     add_time(o, "start", start);
     add_time(o, "end", end);
-    cJSON_AddNumberToObject(o, "duration", it->duration);
+    cJSON_AddNumberToObject(o, "duration", end - start);
     return o;
 }
 
@@ -48,16 +53,180 @@ static cJSON *channel_json(channel_t *ch)
     url = xasprintf("/channel/%s.ts", s.number);
     cJSON_AddStringToObject(o, "ts", url);
     free(url);
-    if (s.now != NULL) {
-        cJSON_AddItemToObject(o, "now", item_json(s.now, s.now_start, s.now_end));
-        cJSON_AddItemToObject(o, "next", item_json(s.next, s.now_end, s.now_end + s.next->duration));
-    } else {
+    cJSON_AddStringToObject(o, "programming", s.scheduled ? "schedule" : "playlist");
+    if (s.now_title != NULL)
+        cJSON_AddItemToObject(o, "now", airing_json(s.now_title, s.now_path, s.now_start, s.now_end));
+    else
         cJSON_AddNullToObject(o, "now");
+    if (s.next_title != NULL)
+        cJSON_AddItemToObject(o, "next", airing_json(s.next_title, NULL, s.next_start, s.next_end));
+    else
         cJSON_AddNullToObject(o, "next");
-    }
     const hls_segment_t *seg = hls_window_newest(channel_hls(ch));
     cJSON_AddNumberToObject(o, "newest_segment", seg ? (double)seg->seq : -1);
     return o;
+}
+
+/* A query parameter's value into buf ("" when absent). */
+static void query_param(h2o_req_t *req, const char *name, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (req->query_at == SIZE_MAX)
+        return;
+    const char *q = req->path.base + req->query_at + 1;
+    size_t qlen = req->path.len - req->query_at - 1, nlen = strlen(name);
+    for (size_t i = 0; i < qlen;) {
+        size_t end = i;
+        while (end < qlen && q[end] != '&')
+            end++;
+        if (end - i > nlen && strncmp(q + i, name, nlen) == 0 && q[i + nlen] == '=') {
+            size_t vlen = end - i - nlen - 1;
+            if (vlen >= size)
+                vlen = size - 1;
+            memcpy(buf, q + i + nlen + 1, vlen);
+            buf[vlen] = '\0';
+            return;
+        }
+        i = end + 1;
+    }
+}
+
+/* A time window from ?date=YYYY-MM-DD (the channel's local day, via the printer) or
+   ?hours=H from now (default 24, at most 24 * 31). */
+static void window(h2o_req_t *req, sched_ms_t *a, sched_ms_t *b)
+{
+    char hours[16];
+    query_param(req, "hours", hours, sizeof(hours));
+    double h = hours[0] ? strtod(hours, NULL) : 24;
+    if (!(h > 0) || h > 24 * 31)
+        h = 24;
+    *a = (sched_ms_t)(clock_now() * 1000);
+    *b = *a + (sched_ms_t)(h * 3600 * 1000);
+}
+
+/* /api/channels/N/schedule (coarse log) and /api/channels/N/log (fine log). */
+static void channel_logs(h2o_req_t *req, station_t *st, const char *rest)
+{
+    char number[32];
+    size_t n = strcspn(rest, "/");
+    if (n >= sizeof(number)) {
+        reply_error(req, 404, "no such channel");
+        return;
+    }
+    memcpy(number, rest, n);
+    number[n] = '\0';
+    const char *what = rest + n + 1;
+    const config_t *cfg = station_config(st);
+    const channel_conf_t *conf = config_find_channel(cfg, number);
+    if (conf == NULL || station_find_channel(st, number) == NULL) {
+        reply_error(req, 404, "no channel %s", number);
+        return;
+    }
+    int fine = strcmp(what, "log") == 0;
+    if (!fine && strcmp(what, "schedule") != 0) {
+        reply_error(req, 404, "no API route /api/channels/%s/%s; try schedule or log", number, what);
+        return;
+    }
+    if (conf->schedule == NULL) {
+        reply_error(req, 404, "channel %s plays a looping playlist and has no schedule", number);
+        return;
+    }
+    char date[16];
+    query_param(req, "date", date, sizeof(date));
+    if (date[0]) {
+        strbuf_t sb;
+        strbuf_init(&sb);
+        int rc = schedule_print(station_db(st), conf->schedule, date,
+                                (fine ? SCHED_PRINT_FINE : 0) | SCHED_PRINT_JSON, &sb);
+        if (rc == -EINVAL)
+            reply_error(req, 400, "date=%s: expected YYYY-MM-DD", date);
+        else if (rc != 0)
+            reply_error(req, 500, "unable to read the schedule");
+        else
+            reply_text(req, 200, "application/json; charset=utf-8", "no-cache", sb.data, sb.len);
+        strbuf_dispose(&sb);
+        return;
+    }
+    sched_ms_t a, b;
+    window(req, &a, &b);
+    cJSON *arr = cJSON_CreateArray();
+    if (fine) {
+        sched_item_t *items = NULL;
+        size_t count = 0;
+        schedule_fine_range(station_db(st), number, a, b, &items, &count);
+        for (size_t i = 0; i < count; i++) {
+            cJSON *o = cJSON_CreateObject();
+            add_time(o, "start", (double)items[i].start / 1000.0);
+            add_time(o, "end", (double)items[i].end / 1000.0);
+            cJSON_AddStringToObject(o, "kind", items[i].kind ? items[i].kind : "");
+            cJSON_AddStringToObject(o, "title", items[i].title ? items[i].title : "");
+            cJSON_AddStringToObject(o, "path", items[i].path ? items[i].path : "");
+            cJSON_AddNumberToObject(o, "inpoint", (double)items[i].inpoint / 1000.0);
+            cJSON_AddNumberToObject(o, "outpoint", (double)items[i].outpoint / 1000.0);
+            cJSON_AddItemToArray(arr, o);
+        }
+        schedule_items_free(items, count);
+    } else {
+        sched_slot_t *slots = NULL;
+        size_t count = 0;
+        schedule_coarse_range(station_db(st), number, a, b, &slots, &count);
+        for (size_t i = 0; i < count; i++) {
+            cJSON *o = cJSON_CreateObject();
+            add_time(o, "start", (double)slots[i].start / 1000.0);
+            add_time(o, "end", (double)slots[i].end / 1000.0);
+            cJSON_AddStringToObject(o, "kind", slots[i].kind ? slots[i].kind : "");
+            cJSON_AddStringToObject(o, "title", slots[i].title ? slots[i].title : "");
+            if (slots[i].series)
+                cJSON_AddStringToObject(o, "series", slots[i].series);
+            if (slots[i].season > 0) {
+                cJSON_AddNumberToObject(o, "season", slots[i].season);
+                cJSON_AddNumberToObject(o, "episode", slots[i].episode);
+            }
+            if (slots[i].path)
+                cJSON_AddStringToObject(o, "path", slots[i].path);
+            cJSON_AddItemToArray(arr, o);
+        }
+        schedule_slots_free(slots, count);
+    }
+    reply_json(req, 200, arr);
+}
+
+/* /api/asrun[?channel=N][&limit=K]: what actually aired, newest first. */
+static void as_run(h2o_req_t *req, station_t *st)
+{
+    char channel[32], limit_s[16];
+    query_param(req, "channel", channel, sizeof(channel));
+    query_param(req, "limit", limit_s, sizeof(limit_s));
+    int limit = limit_s[0] ? atoi(limit_s) : 100;
+    if (limit <= 0 || limit > 10000)
+        limit = 100;
+    sqlite3_stmt *stmt;
+    if (sqlite3_prepare_v2(station_db(st),
+                           "SELECT channel, path, scheduled_start, actual_start, inpoint, duration,"
+                           " note FROM as_run WHERE (?1 = '' OR channel = ?1)"
+                           " ORDER BY id DESC LIMIT ?2",
+                           -1, &stmt, NULL) != SQLITE_OK) {
+        reply_error(req, 500, "unable to read the as-run log");
+        return;
+    }
+    sqlite3_bind_text(stmt, 1, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int(stmt, 2, limit);
+    cJSON *arr = cJSON_CreateArray();
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "channel", (const char *)sqlite3_column_text(stmt, 0));
+        cJSON_AddStringToObject(o, "path", (const char *)sqlite3_column_text(stmt, 1));
+        add_time(o, "scheduled_start", sqlite3_column_double(stmt, 2));
+        add_time(o, "actual_start", sqlite3_column_double(stmt, 3));
+        cJSON_AddNumberToObject(o, "inpoint", sqlite3_column_double(stmt, 4));
+        cJSON_AddNumberToObject(o, "duration", sqlite3_column_double(stmt, 5));
+        const unsigned char *note = sqlite3_column_text(stmt, 6);
+        if (note != NULL)
+            cJSON_AddStringToObject(o, "note", (const char *)note);
+        cJSON_AddItemToArray(arr, o);
+    }
+    sqlite3_finalize(stmt);
+    reply_json(req, 200, arr);
 }
 
 static int is_get(h2o_req_t *req)
@@ -108,6 +277,14 @@ int api_handle(h2o_req_t *req, station_t *st, const char *path)
         for (size_t i = 0; i < station_channel_count(st); i++)
             cJSON_AddItemToArray(arr, channel_json(station_channel_at(st, i)));
         reply_json(req, 200, arr);
+        return 1;
+    }
+    if (strncmp(path, "/api/channels/", 14) == 0 && strchr(path + 14, '/') != NULL) {
+        channel_logs(req, st, path + 14);
+        return 1;
+    }
+    if (strcmp(path, "/api/asrun") == 0) {
+        as_run(req, st);
         return 1;
     }
     if (strncmp(path, "/api/channels/", 14) == 0) {
