@@ -22,6 +22,7 @@ void feed_init(feed_t *f, double keyframe_interval, double tolerance)
     f->cursor = 0;
     f->tolerance = tolerance;
     f->keyframe_interval = keyframe_interval;
+    f->lead = 0;
 }
 
 void feed_rejoin(feed_t *f)
@@ -41,7 +42,9 @@ int feed_next(feed_t *f, feed_source_fn source, void *ctx, double now,
     memset(pick, 0, sizeof(*pick));
     double t = f->cursor;
     if (t == 0 || fabs(t - now) > f->tolerance) {
-        t = now;
+        /* ffmpeg takes a moment to open the first item before its clock-paced reading
+           starts; joining `lead` ahead makes its output line up with the clock. */
+        t = now + f->lead;
         pick->rejoined = 1;
     }
     /* Bounded: each pass either answers or moves t forward past a short piece. */
@@ -53,10 +56,10 @@ int feed_next(feed_t *f, feed_source_fn source, void *ctx, double now,
         double in = t > it.start ? t - it.start : 0;
         if (pick->rejoined && f->keyframe_interval > 0 && guard == 0) {
             /* Stream copy can only start on a keyframe; conformed files have one every
-               keyframe_interval seconds of their own time, so join at the one at or
-               before the clock. */
+               keyframe_interval seconds of their own time, so join at the nearest one:
+               the output is then within half a GOP of the clock. */
             double k = f->keyframe_interval;
-            double pos = floor((it.file_in + in) / k + 1e-6) * k;
+            double pos = floor((it.file_in + in) / k + 0.5) * k;
             in = pos > it.file_in ? pos - it.file_in : 0;
         }
         double left = it.end - (it.start + in);

@@ -27,11 +27,17 @@ typedef struct feed_item {
 typedef int (*feed_source_fn)(void *ctx, double t, int (*exists)(const char *path),
                               feed_item_t *out);
 
-/** Per-channel feed state: where ffmpeg's output has got to in station time. */
+/**
+ * Per-channel feed state: where ffmpeg's output has got to in station time. Within
+ * one ffmpeg run the feed follows its cursor: ffmpeg paces its reading by its own
+ * clock (-readrate) and catches up by itself after a hiccup, so the cursor and the
+ * station clock differ by a constant set when the run joined.
+ */
 typedef struct feed {
     double cursor;            /* station time the next answer starts at; 0 = join the clock */
     double tolerance;         /* drift from the clock allowed before rejoining it */
-    double keyframe_interval; /* > 0 for stream copy: joins round down to a keyframe */
+    double keyframe_interval; /* > 0 for stream copy: joins round to the nearest keyframe */
+    double lead;              /* station seconds ffmpeg needs to start; joins aim that far ahead */
 } feed_t;
 
 /** What one answer airs. */

@@ -67,6 +67,14 @@ struct channel {
 };
 
 static void spawn_ffmpeg(channel_t *ch);
+
+/* How far ffmpeg's position may differ from the clock before the feed rejoins the
+   clock: generous, because ffmpeg's own pacing recovers from hiccups, and a rejoin
+   within a run would fight that recovery (content skipped, then read in a burst). */
+static double feed_tolerance(const config_t *cfg)
+{
+    return fmax(30.0, 15.0 * cfg->segment_seconds) * fmax(1.0, clock_rate() / 4.0);
+}
 static void prepare(channel_t *ch);
 
 const char *channel_state_name(enum channel_state s)
@@ -593,7 +601,7 @@ static void probe_done(uv_work_t *w, int status)
     ch->prepared = 1;
     /* Keep the cursor: a reload must not make the running ffmpeg jump. */
     ch->feed.keyframe_interval = copy ? cfg->segment_seconds : 0;
-    ch->feed.tolerance = fmax(5.0, 2.5 * cfg->segment_seconds);
+    ch->feed.tolerance = feed_tolerance(cfg);
     if (was_prepared && copy != ch->copy && ch->proc != NULL) {
         /* The stream's codec parameters change: a new run, marked as a discontinuity. */
         ch->copy = copy;
@@ -620,7 +628,7 @@ static void prepare_scheduled(channel_t *ch)
     int was_prepared = ch->prepared;
     ch->prepared = 1;
     ch->feed.keyframe_interval = copy ? cfg->segment_seconds : 0;
-    ch->feed.tolerance = fmax(5.0, 2.5 * cfg->segment_seconds);
+    ch->feed.tolerance = feed_tolerance(cfg);
     log_info(ch->number, "scheduled (%s, horizon %d days), %s", ch->conf.timezone,
              ch->conf.schedule->days_ahead, copy ? "stream copy" : "live encode");
     if (was_prepared && copy != ch->copy && ch->proc != NULL) {
@@ -678,7 +686,10 @@ channel_t *channel_create(const channel_env_t *env, const channel_conf_t *conf)
     size_t size = (size_t)fmax(6.0, ceil(30.0 / seg));
     hls_window_init(&ch->hls, ch->dir, prefix, size, (int)ceil(seg));
     free(prefix);
-    feed_init(&ch->feed, seg, fmax(5.0, 2.5 * seg));
+    feed_init(&ch->feed, seg, feed_tolerance(env->config));
+    /* ffmpeg needs about 0.08 s of real time (measured on a 2-core box) from the
+       first answer to paced reading; it matters only when the clock is warped. */
+    ch->feed.lead = 0.08 * clock_rate();
     return ch;
 }
 

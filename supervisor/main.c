@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "clock.h"
+#include "db.h"
 #include "config.h"
 #include "log.h"
 #include "station.h"
@@ -31,6 +34,9 @@ static void usage(FILE *out)
             "                     air the configured channels and serve them over HTTP\n"
             "  check --config DIR validate the configuration; every error names file,\n"
             "                     line, column and JSON path\n"
+            "  schedule --config DIR --channel N [--date YYYY-MM-DD] [--fine] [--json]\n"
+            "           [--state DIR]\n"
+            "                     print a channel's coarse (or fine) log for a local date\n"
             "\n"
             "options:\n"
             "  -h, --help         show this help\n"
@@ -84,6 +90,8 @@ static int cmd_check(int argc, char **argv)
         return 1;
     }
     strbuf_dispose(&errors);
+    if (cfg->warnings != NULL)
+        fputs(cfg->warnings, stderr);
     size_t missing = 0, items = 0;
     for (size_t i = 0; i < cfg->n_channels; i++)
         for (size_t j = 0; j < cfg->channels[i].n_items; j++) {
@@ -101,6 +109,123 @@ static int cmd_check(int argc, char **argv)
     printf("\n");
     config_free(cfg);
     return 0;
+}
+
+/* Probes, in this process, the library files the cache does not know yet. */
+static void probe_library(sqlite3 *db, config_t *cfg)
+{
+    sched_library_t *lib = cfg->library;
+    size_t unknown = sched_library_fill_from_catalog(lib, db), done = 0;
+    for (size_t i = 0; i < lib->n_assets; i++) {
+        sched_asset_t *a = lib->assets[i];
+        if (a->duration > 0 || !util_file_readable(a->path))
+            continue;
+        asset_t probed;
+        catalog_probe(cfg->ffprobe, a->path, &probed);
+        catalog_store(db, &probed);
+        if (probed.error == NULL)
+            sched_library_set_duration(lib, a->path, probed.duration, probed.start_time);
+        else
+            fprintf(stderr, "retrovue: %s: %s\n", a->path, probed.error);
+        asset_dispose(&probed);
+        done++;
+        if (isatty(STDERR_FILENO))
+            fprintf(stderr, "\rprobing the library: %zu of %zu files", done, unknown);
+    }
+    if (done > 0 && isatty(STDERR_FILENO))
+        fprintf(stderr, "\n");
+}
+
+static int cmd_schedule(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                              {"channel", required_argument, NULL, 'n'},
+                                              {"date", required_argument, NULL, 'd'},
+                                              {"state", required_argument, NULL, 's'},
+                                              {"fine", no_argument, NULL, 'f'},
+                                              {"json", no_argument, NULL, 'j'},
+                                              {"help", no_argument, NULL, 'h'},
+                                              {0}};
+    const char *dir = NULL, *number = NULL, *date = NULL, *state = NULL;
+    int flags = 0, c;
+    while ((c = getopt_long(argc, argv, "c:n:d:s:fjh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c': dir = optarg; break;
+        case 'n': number = optarg; break;
+        case 'd': date = optarg; break;
+        case 's': state = optarg; break;
+        case 'f': flags |= SCHED_PRINT_FINE; break;
+        case 'j': flags |= SCHED_PRINT_JSON; break;
+        case 'h':
+            printf("usage: retrovue schedule --config DIR --channel N [--date YYYY-MM-DD] "
+                   "[--fine] [--json] [--state DIR]\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (dir == NULL || number == NULL) {
+        fprintf(stderr, "retrovue schedule: --config DIR and --channel N are required\n");
+        return 2;
+    }
+    config_t *cfg;
+    strbuf_t errors;
+    strbuf_init(&errors);
+    if (config_load(dir, &cfg, &errors) != 0) {
+        fputs(errors.data ? errors.data : "", stderr);
+        strbuf_dispose(&errors);
+        return 1;
+    }
+    strbuf_dispose(&errors);
+    const channel_conf_t *ch = config_find_channel(cfg, number);
+    int rc = 1;
+    if (ch == NULL) {
+        fprintf(stderr, "retrovue schedule: no channel %s in %s\n", number, cfg->dir);
+    } else if (ch->schedule == NULL) {
+        fprintf(stderr, "retrovue schedule: channel %s plays a looping playlist, not a schedule\n",
+                number);
+    } else {
+        char today[16];
+        double now = clock_now();
+        sched_ms_t now_ms = (sched_ms_t)llround(now * 1000);
+        schedule_format_local(ch->schedule->tz, now_ms, today, sizeof(today));
+        today[10] = '\0';
+        if (date == NULL)
+            date = today;
+        int64_t day, first;
+        if (schedule_parse_date(date, &day) != 0 || schedule_parse_date(today, &first) != 0) {
+            fprintf(stderr, "retrovue schedule: --date %s: expected YYYY-MM-DD\n", date);
+        } else {
+            char *state_dir = state ? xstrdup(state) : xstrdup(cfg->state_dir);
+            char *dbpath = xasprintf("%s/retrovue.db", state_dir);
+            sqlite3 *db = NULL;
+            log_set_level(LOG_WARN);
+            if (util_mkdirs(state_dir, 0755) == 0 && db_open(dbpath, &db) == 0) {
+                probe_library(db, cfg);
+                /* Build far enough to cover the whole requested day. */
+                int days = (int)(day - first) + 2;
+                if (days < ch->schedule->days_ahead)
+                    days = ch->schedule->days_ahead;
+                strbuf_t out;
+                strbuf_init(&out);
+                if (day < first - 30 || days > 366) {
+                    fprintf(stderr, "retrovue schedule: --date %s is too far from today (%s)\n",
+                            date, today);
+                } else if (schedule_extend(db, ch->schedule, now_ms, days) == 0 &&
+                           schedule_print(db, ch->schedule, date, flags, &out) == 0) {
+                    fputs(out.data ? out.data : "", stdout);
+                    rc = 0;
+                } else {
+                    fprintf(stderr, "retrovue schedule: unable to build the schedule\n");
+                }
+                strbuf_dispose(&out);
+            }
+            db_close(db);
+            free(dbpath);
+            free(state_dir);
+        }
+    }
+    config_free(cfg);
+    return rc;
 }
 
 static int cmd_serve(int argc, char **argv, const char *self)
@@ -182,6 +307,8 @@ int main(int argc, char **argv)
         return cmd_serve(argc - 1, argv + 1, self);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "schedule") == 0)
+        return cmd_schedule(argc - 1, argv + 1);
     fprintf(stderr, "retrovue: unknown command \"%s\" (try --help)\n", cmd);
     return 2;
 }
