@@ -1,0 +1,1 @@
+"""Retrovue benchmarks (python3 standard library only). Entry point: bench/run."""
