@@ -55,6 +55,7 @@ struct channel {
     int disc_next_run;        /* the next run breaks timestamps (encode mode changed) */
     int restarts;
     double backoff;
+    double last_tick;         /* monotonic time of the previous tick */
     int quick_failures;       /* runs in a row that died before their first segment */
     int reprobe_pending;      /* a reconfigure arrived while preparing */
     int kill_sent;
@@ -243,6 +244,11 @@ static void on_tick(uv_timer_t *t)
 {
     channel_t *ch = t->data;
     double now = clock_monotonic();
+    /* The tick is due every second; a much later one means the loop was blocked, which
+       delays every channel's feed: worth a line in the log. */
+    if (ch->last_tick > 0 && now - ch->last_tick > 2.5)
+        log_warn(ch->number, "the event loop was blocked for %.1f s", now - ch->last_tick - 1.0);
+    ch->last_tick = now;
     poll_playlist(ch);
     /* Keep retired segments at least a playlist's duration (RFC 8216 6.2.2), twice to be kind
        to slow clients. */

@@ -288,7 +288,8 @@ class Station:
         self.log_file.flush()
         self.proc = subprocess.Popen(
             [RETROVUE_BIN, "serve", "--config", self.config_dir,
-             "--listen", "127.0.0.1:%d" % self.port, "--state", self.state_dir],
+             "--listen", "127.0.0.1:%d" % self.port, "--state", self.state_dir]
+            + list(getattr(self, "extra_args", [])),
             stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file)
         if wait:
             self.wait_ready(timeout)
@@ -376,7 +377,23 @@ class Station:
         if rc != 0:
             sys.stderr.write("retrovue exited with %s\n%s\n" % (rc, self.log_tail()))
         self._close_log()
+        self.check_sanitizers()
         return rc
+
+    SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+    def check_sanitizers(self):
+        """Fails the test when the (sanitizer-built) server reported a memory error,
+        a leak or undefined behaviour in its log."""
+        try:
+            with open(self.log_path, "rb") as f:
+                text = f.read().decode("utf-8", "replace")
+        except OSError:
+            return
+        for mark in self.SANITIZER_MARKS:
+            i = text.find(mark)
+            if i >= 0:
+                raise AssertionError("sanitizer report in the server log:\n" + text[max(0, i - 200):i + 4000])
 
     def _close_log(self):
         if self.log_file is not None:
@@ -406,10 +423,17 @@ class Station:
         self.kill_everything()
         if self in _live_stations:
             _live_stations.remove(self)
+        report = None
+        try:
+            self.check_sanitizers()
+        except AssertionError as e:
+            report = e
         if os.environ.get("RETROVUE_E2E_KEEP"):
             sys.stderr.write("keeping %s\n" % self.tmp)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
+        if report is not None:
+            raise report
 
     # ---- HTTP
 
