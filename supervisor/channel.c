@@ -56,6 +56,7 @@ struct channel {
     int restarts;
     double backoff;
     double last_tick;         /* monotonic time of the previous tick */
+    long long last_asrun;     /* as-run row of the item ffmpeg is airing, or 0 */
     int quick_failures;       /* runs in a row that died before their first segment */
     int reprobe_pending;      /* a reconfigure arrived while preparing */
     int kill_sent;
@@ -316,6 +317,27 @@ static void alloc_buf(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = 4096;
 }
 
+/* The item on air when a run ends did not air to its end: say so in the as-run log,
+   with the length that aired (at most what was handed out). */
+static void mark_cut(channel_t *ch, const char *why)
+{
+    sqlite3_stmt *st;
+    if (ch->last_asrun == 0 ||
+        sqlite3_prepare_v2(ch->env->db,
+                           "UPDATE as_run SET note = ?, duration = min(duration, max(0, ? - actual_start))"
+                           " WHERE id = ? AND ? < actual_start + duration",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    double now = clock_now();
+    sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 2, now);
+    sqlite3_bind_int64(st, 3, ch->last_asrun);
+    sqlite3_bind_double(st, 4, now);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+    ch->last_asrun = 0;
+}
+
 static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
 {
     channel_t *ch = p->data;
@@ -324,6 +346,7 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
     close_handle(ch, (uv_handle_t *)p);
     poll_playlist(ch); /* segments finished just before it died still count */
     if (ch->state == CHANNEL_STOPPING) {
+        mark_cut(ch, "cut: station stopped");
         log_info(ch->number, "ffmpeg exited");
         uv_timer_stop(ch->restart);
         finish_stop(ch);
@@ -346,6 +369,8 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
        Anything else rejoins the clock, after a pause that doubles while runs keep
        failing quickly, so a broken setup does not spin. */
     int clean = status == 0 && signal == 0 && !ch->feed_failed && ran > 10.0;
+    if (!clean)
+        mark_cut(ch, "cut: ffmpeg stopped during the item");
     ch->feed_failed = 0;
     /* A run that put segments on the air was healthy: its end is restarted at once,
        so viewers lose as little as possible. Runs that die before their first
@@ -789,9 +814,23 @@ int channel_feed_answer(channel_t *ch, strbuf_t *answer)
         return rc;
     }
     if (pick.substituted) {
-        log_warn(ch->number, "the scheduled file is missing at air time; %s fills its time",
-                 pick.path);
-        db_event(ch->env->db, now, ch->number, "missing", "scheduled file missing; filled");
+        /* Name the file that is missing: what the programming has at that time. */
+        char *missing = NULL;
+        playout_pos_t pos;
+        sched_item_t si;
+        if (ch->conf.schedule != NULL) {
+            if (schedule_item_at(ch->env->db, ch->conf.schedule,
+                                 (sched_ms_t)llround(pick.air_start * 1000), NULL, &si) == 0) {
+                missing = xstrdup(si.path);
+                schedule_item_dispose(&si);
+            }
+        } else if (playout_at(&ch->playout, pick.air_start, &pos) == 0) {
+            missing = xstrdup(ch->playout.items[pos.index].path);
+        }
+        log_warn(ch->number, "%s is missing at air time; %s fills its time",
+                 missing ? missing : "the scheduled file", pick.path);
+        db_event(ch->env->db, now, ch->number, "missing", missing ? missing : pick.path);
+        free(missing);
     }
     if (ch->first_answer_pending) {
         ch->first_answer_pending = 0;
@@ -818,7 +857,8 @@ int channel_feed_answer(channel_t *ch, strbuf_t *answer)
             sqlite3_bind_text(st, 7, "replaced: scheduled file missing", -1, SQLITE_STATIC);
         else if (pick.rejoined)
             sqlite3_bind_text(st, 7, "joined in progress", -1, SQLITE_STATIC);
-        sqlite3_step(st);
+        if (sqlite3_step(st) == SQLITE_DONE)
+            ch->last_asrun = sqlite3_last_insert_rowid(ch->env->db);
         sqlite3_finalize(st);
     }
     feed_pick_dispose(&pick);
@@ -858,25 +898,24 @@ void channel_get_status(channel_t *ch, channel_status_t *st)
         sched_slot_t *cur = &ch->status_slots[0];
         sched_slot_t *nx = NULL;
         size_t n = 0;
-        if (schedule_coarse_range(ch->env->db, ch->number, cur->end, cur->end + 1, &nx, &n) == 0 &&
+        if (ch->n_status_slots == 1 &&
+            schedule_coarse_range(ch->env->db, ch->number, cur->end, cur->end + 1, &nx, &n) == 0 &&
             n > 0) {
+            /* Keep the first entry after the current one; free the rest as usual. */
             ch->status_slots = xrealloc(ch->status_slots, 2 * sizeof(sched_slot_t));
             ch->status_slots[1] = nx[0];
+            memset(&nx[0], 0, sizeof(nx[0]));
             ch->n_status_slots = 2;
-            for (size_t i = 1; i < n; i++)
-                memset(&nx[i - 1], 0, sizeof(nx[0])); /* keep nothing else */
-            schedule_slots_free(nx + 1, n - 1 > 0 ? 0 : 0);
-            free(nx);
             cur = &ch->status_slots[0];
-        } else {
-            schedule_slots_free(nx, n);
         }
+        schedule_slots_free(nx, n);
         st->now_title = cur->title;
         st->now_path = cur->path;
         st->now_start = (double)cur->start / 1000.0;
         st->now_end = (double)cur->end / 1000.0;
         if (ch->n_status_slots > 1) {
             st->next_title = ch->status_slots[1].title;
+            st->next_path = ch->status_slots[1].path;
             st->next_start = (double)ch->status_slots[1].start / 1000.0;
             st->next_end = (double)ch->status_slots[1].end / 1000.0;
         }
@@ -891,6 +930,7 @@ void channel_get_status(channel_t *ch, channel_status_t *st)
         st->now_start = pos.item_start;
         st->now_end = pos.item_start + it->duration;
         st->next_title = nx->title;
+        st->next_path = nx->path;
         st->next_start = st->now_end;
         st->next_end = st->now_end + nx->duration;
     }

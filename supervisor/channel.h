@@ -47,6 +47,7 @@ typedef struct channel_status {
     const char *now_path;
     double now_start, now_end;
     const char *next_title;  /* what follows it */
+    const char *next_path;
     double next_start, next_end;
 } channel_status_t;
 

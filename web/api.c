@@ -59,7 +59,7 @@ static cJSON *channel_json(channel_t *ch)
     else
         cJSON_AddNullToObject(o, "now");
     if (s.next_title != NULL)
-        cJSON_AddItemToObject(o, "next", airing_json(s.next_title, NULL, s.next_start, s.next_end));
+        cJSON_AddItemToObject(o, "next", airing_json(s.next_title, s.next_path, s.next_start, s.next_end));
     else
         cJSON_AddNullToObject(o, "next");
     const hls_segment_t *seg = hls_window_newest(channel_hls(ch));
@@ -218,6 +218,7 @@ static void as_run(h2o_req_t *req, station_t *st)
         cJSON_AddStringToObject(o, "path", (const char *)sqlite3_column_text(stmt, 1));
         add_time(o, "scheduled_start", sqlite3_column_double(stmt, 2));
         add_time(o, "actual_start", sqlite3_column_double(stmt, 3));
+        add_time(o, "actual_end", sqlite3_column_double(stmt, 3) + sqlite3_column_double(stmt, 5));
         cJSON_AddNumberToObject(o, "inpoint", sqlite3_column_double(stmt, 4));
         cJSON_AddNumberToObject(o, "duration", sqlite3_column_double(stmt, 5));
         const unsigned char *note = sqlite3_column_text(stmt, 6);

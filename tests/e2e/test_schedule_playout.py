@@ -17,7 +17,7 @@ import harness  # noqa: E402
 RATE = 20
 # One simulated hour; the sanitizer build airs a quarter of it, since the same
 # playout has just been checked in full by the normal build.
-SIM_SECONDS = 900 if os.environ.get("RETROVUE_SANITIZED") else 3600
+SIM_SECONDS = 900 if os.environ.get("RETROVUE_SANITIZED") == "1" else 3600
 SEGMENT = 2.002
 CLOCK_START = "2026-03-08T05:50:00Z"  # 00:50 in New York: crosses the top of an hour
 
@@ -50,7 +50,32 @@ class SchedulePlayout(unittest.TestCase):
             st.start()
             st.wait_playlist("1", min_segments=1, timeout=20)
             st.wait_playlist("2", min_segments=1, timeout=20)
-            time.sleep(SIM_SECONDS / RATE + 2)
+            started = time.monotonic()
+            # The API speaks of the schedule: the program on now (not a commercial),
+            # the coarse and fine logs, and the as-run log.
+            status, ch = st.get_json("/api/channels/1")
+            self.assertEqual(status, 200)
+            self.assertEqual(ch["programming"], "schedule")
+            self.assertIn(ch["now"]["title"], ("Show A", "A", "B"), ch)
+            status, coarse = st.get_json("/api/channels/1/schedule?hours=2")
+            self.assertEqual(status, 200)
+            self.assertGreaterEqual(len(coarse), 4)
+            self.assertTrue(all(e["kind"] == "program" for e in coarse), coarse[:3])
+            status, fine = st.get_json("/api/channels/2/log?hours=1")
+            self.assertEqual(status, 200)
+            self.assertIn("commercial", {e["kind"] for e in fine})
+            status, day = st.get_json("/api/channels/1/schedule?date=2026-03-08")
+            self.assertEqual(status, 200, day)
+            status, err = st.get_json("/api/channels/1/schedule?date=March")
+            self.assertEqual(status, 400)
+            self.assertIn("error", err)
+            status, err = st.get_json("/api/channels/99/schedule")
+            self.assertEqual(status, 404)
+            time.sleep(max(0, SIM_SECONDS / RATE + 2 - (time.monotonic() - started)))
+            status, asrun = st.get_json("/api/asrun?channel=2&limit=5")
+            self.assertEqual(status, 200)
+            self.assertEqual(len(asrun), 5)
+            self.assertTrue(all(r["channel"] == "2" for r in asrun))
             st.stop()
             for n in ("1", "2"):
                 rows = st.db_query("SELECT scheduled_start, actual_start, note, path FROM as_run"
