@@ -539,7 +539,8 @@ static void filler(gen_t *g, flist_t *l, const sched_set_t *pool, sched_ms_t end
         sched_asset_t *a = pick_lru(g, pool, INT64_MAX, salt, l->t, NULL, 0);
         if (a == NULL && pool != g->ch->breaks.filler)
             a = pick_lru(g, g->ch->breaks.filler, INT64_MAX, salt, l->t, NULL, 0);
-        if (a == NULL) { /* nothing usable (durations unknown): a placeholder of the length */
+        if (a == NULL) { /* no clip has a known duration yet: an item without an asset keeps the slot on the
+                              clock; at air time it is answered with filler or not at all */
             fadd(l, kind, NULL, 0, end - l->t, NULL);
             return;
         }

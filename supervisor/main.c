@@ -59,6 +59,25 @@ static int cmd_exec(int argc, char **argv)
     return 127;
 }
 
+/* Loads DIR, printing every error and, when count_errors, a summary line. */
+static config_t *load_or_report(const char *dir, int count_errors)
+{
+    config_t *cfg;
+    strbuf_t errors;
+    strbuf_init(&errors);
+    if (config_load(dir, &cfg, &errors) != 0) {
+        fputs(errors.data ? errors.data : "", stderr);
+        size_t n = 0;
+        for (size_t i = 0; i < errors.len; i++)
+            n += errors.data[i] == '\n';
+        if (count_errors)
+            fprintf(stderr, "%s: %zu error%s\n", dir, n, n == 1 ? "" : "s");
+        cfg = NULL;
+    }
+    strbuf_dispose(&errors);
+    return cfg;
+}
+
 static int cmd_check(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -77,19 +96,9 @@ static int cmd_check(int argc, char **argv)
         fprintf(stderr, "retrovue check: --config DIR is required\n");
         return 2;
     }
-    config_t *cfg;
-    strbuf_t errors;
-    strbuf_init(&errors);
-    if (config_load(dir, &cfg, &errors) != 0) {
-        fputs(errors.data ? errors.data : "", stderr);
-        size_t n = 0;
-        for (size_t i = 0; i < errors.len; i++)
-            n += errors.data[i] == '\n';
-        fprintf(stderr, "%s: %zu error%s\n", dir, n, n == 1 ? "" : "s");
-        strbuf_dispose(&errors);
+    config_t *cfg = load_or_report(dir, 1);
+    if (cfg == NULL)
         return 1;
-    }
-    strbuf_dispose(&errors);
     if (cfg->warnings != NULL)
         fputs(cfg->warnings, stderr);
     size_t missing = 0, items = 0;
@@ -167,15 +176,9 @@ static int cmd_schedule(int argc, char **argv)
         fprintf(stderr, "retrovue schedule: --config DIR and --channel N are required\n");
         return 2;
     }
-    config_t *cfg;
-    strbuf_t errors;
-    strbuf_init(&errors);
-    if (config_load(dir, &cfg, &errors) != 0) {
-        fputs(errors.data ? errors.data : "", stderr);
-        strbuf_dispose(&errors);
+    config_t *cfg = load_or_report(dir, 0);
+    if (cfg == NULL)
         return 1;
-    }
-    strbuf_dispose(&errors);
     const channel_conf_t *ch = config_find_channel(cfg, number);
     int rc = 1;
     if (ch == NULL) {
