@@ -224,7 +224,8 @@ class Station:
     channels: {"1": [paths...]} or {"1": {"playlist": [...], "mode": "live", "name": ...}}
     """
 
-    def __init__(self, channels, prefix="retrovue-e2e-", copy_media=False, log_level=None):
+    def __init__(self, channels, prefix="retrovue-e2e-", copy_media=False, log_level=None,
+                 main=None):
         self.tmp = tempfile.mkdtemp(prefix=prefix)
         self.config_dir = os.path.join(self.tmp, "config")
         self.state_dir = os.path.join(self.tmp, "state")
@@ -237,6 +238,7 @@ class Station:
         self.seen_ffmpeg = set()  # every ffmpeg pid this station was seen to run
         self.copy_media = copy_media
         self.log_level = log_level
+        self.main = dict(main or {})  # more retrovue.json sections, e.g. {"tuner": {...}}
         self._write_main()
         for number, spec in channels.items():
             self.write_channel(number, spec)
@@ -248,8 +250,10 @@ class Station:
         server = {"listen": "127.0.0.1:%d" % self.port, "state_dir": "../state"}
         if self.log_level:
             server["log_level"] = self.log_level
+        doc = dict(self.main)
+        doc["server"] = dict(server, **doc.get("server", {}))
         with open(os.path.join(self.config_dir, "retrovue.json"), "w") as f:
-            json.dump({"server": server}, f, indent=2)
+            json.dump(doc, f, indent=2)
 
     def local_media(self, path):
         """Copies a media file into this station's own media dir (so a test may delete it)."""
