@@ -251,6 +251,8 @@ class Station:
         if self.log_level:
             server["log_level"] = self.log_level
         doc = dict(self.main)
+        # Discovery answers on fixed UDP ports (65001, 1900); tests that want it ask.
+        doc.setdefault("tuner", {"discover": False, "ssdp": False})
         doc["server"] = dict(server, **doc.get("server", {}))
         with open(os.path.join(self.config_dir, "retrovue.json"), "w") as f:
             json.dump(doc, f, indent=2)
