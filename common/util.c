@@ -275,3 +275,29 @@ int util_parse_iso8601(const char *s, double *out)
     *out = (double)base + sec - offset;
     return 0;
 }
+
+void strbuf_put_xml(strbuf_t *sb, const char *s)
+{
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        const char *rep = NULL;
+        switch (c) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&apos;"; break;
+        default:
+            if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
+                rep = "";
+        }
+        if (rep == NULL)
+            continue;
+        strbuf_append(sb, run, (size_t)(p - run));
+        if (c == 0)
+            return;
+        strbuf_puts(sb, rep);
+        run = p + 1;
+    }
+}

@@ -42,6 +42,12 @@ void strbuf_printf(strbuf_t *sb, const char *fmt, ...) __attribute__((format(pri
 void strbuf_vprintf(strbuf_t *sb, const char *fmt, va_list ap);
 /** Hands the buffer's string to the caller (never NULL) and leaves sb empty. */
 char *strbuf_steal(strbuf_t *sb);
+/**
+ * Appends s escaped for XML text and attribute values (&, <, >, both quotes); drops
+ * the control characters XML 1.0 forbids, so a stray byte in a title cannot make a
+ * document invalid.
+ */
+void strbuf_put_xml(strbuf_t *sb, const char *s);
 
 /** Reads a whole file into a NUL-terminated buffer; 0 or a negative errno. */
 int util_read_file(const char *path, char **out, size_t *len);

@@ -610,10 +610,100 @@ static void check_ffprobe(doc_t *doc, const cJSON *v, void *target)
     check_program(doc, v, &((config_t *)target)->ffprobe);
 }
 
+/* The URL clients are told to use: lineups, M3U, discovery replies. Behind NAT or a
+ * container's port mapping only the person knows it. */
+static void check_base_url(doc_t *doc, const cJSON *v, void *target)
+{
+    config_t *cfg = target;
+    const char *s = want_nonempty(doc, v, "a string like \"http://192.168.1.20:8080\"");
+    if (s == NULL)
+        return;
+    char q[80];
+    size_t n = strlen(s);
+    if ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
+        strchr(s, '?') != NULL || strchr(s, '#') != NULL || strchr(s, ' ') != NULL ||
+        s[strlen(strncmp(s, "https", 5) == 0 ? "https://" : "http://")] == '\0') {
+        report(doc, AT_VALUE,
+               "expected an http:// or https:// URL with a host, such as "
+               "\"http://192.168.1.20:8080\", found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    while (n > 0 && s[n - 1] == '/')
+        n--; /* paths are appended with their own '/' */
+    set_string(&cfg->base_url, xasprintf("%.*s", (int)n, s));
+}
+
 static const field_t server_fields[] = {
     {"listen", false, check_listen},       {"state_dir", false, check_state_dir},
     {"log_level", false, check_log_level}, {"ffmpeg", false, check_ffmpeg},
-    {"ffprobe", false, check_ffprobe},
+    {"ffprobe", false, check_ffprobe},     {"base_url", false, check_base_url},
+};
+
+/* ---- the emulated tuner ---- */
+
+static bool want_bool(doc_t *doc, const cJSON *v, int *out)
+{
+    if (!cJSON_IsBool(v)) {
+        report(doc, AT_VALUE, "expected true or false, found %s", type_name(v));
+        return false;
+    }
+    *out = cJSON_IsTrue(v) ? 1 : 0;
+    return true;
+}
+
+static void check_tuner_count(doc_t *doc, const cJSON *v, void *target)
+{
+    want_int_range(doc, v, 1, 64, &((tuner_conf_t *)target)->count);
+}
+
+static void check_friendly_name(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string");
+    if (s != NULL)
+        set_string(&((tuner_conf_t *)target)->friendly_name, xstrdup(s));
+}
+
+static void check_tuner_discover(doc_t *doc, const cJSON *v, void *target)
+{
+    want_bool(doc, v, &((tuner_conf_t *)target)->discover);
+}
+
+static void check_tuner_ssdp(doc_t *doc, const cJSON *v, void *target)
+{
+    want_bool(doc, v, &((tuner_conf_t *)target)->ssdp);
+}
+
+static void check_tuner_bind(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_string(doc, v, "a string like \"192.168.1.20\"");
+    if (s == NULL)
+        return;
+    struct in_addr in;
+    char q[80];
+    if (inet_pton(AF_INET, s, &in) != 1) {
+        report(doc, AT_VALUE, "expected an IPv4 address like \"192.168.1.20\", found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    set_string(&((tuner_conf_t *)target)->bind_host, xstrdup(s));
+}
+
+static void check_discover_port(doc_t *doc, const cJSON *v, void *target)
+{
+    want_int_range(doc, v, 1, 65535, &((tuner_conf_t *)target)->discover_port);
+}
+
+static void check_ssdp_port(doc_t *doc, const cJSON *v, void *target)
+{
+    want_int_range(doc, v, 1, 65535, &((tuner_conf_t *)target)->ssdp_port);
+}
+
+static const field_t tuner_fields[] = {
+    {"count", false, check_tuner_count},       {"friendly_name", false, check_friendly_name},
+    {"discover", false, check_tuner_discover}, {"ssdp", false, check_tuner_ssdp},
+    {"bind", false, check_tuner_bind},         {"discover_port", false, check_discover_port},
+    {"ssdp_port", false, check_ssdp_port},
 };
 
 static void check_dimension(doc_t *doc, const cJSON *v, int *slot)
@@ -1600,9 +1690,15 @@ static void check_house(doc_t *doc, const cJSON *v, void *target)
     walk_object(doc, v, house_fields, RV_ARRAY_SIZE(house_fields), &((config_t *)target)->house);
 }
 
+static void check_tuner(doc_t *doc, const cJSON *v, void *target)
+{
+    walk_object(doc, v, tuner_fields, RV_ARRAY_SIZE(tuner_fields), &((config_t *)target)->tuner);
+}
+
 static const field_t main_fields[] = {
     {"server", false, check_server},
     {"house", false, check_house},
+    {"tuner", false, check_tuner},
     {"library", false, check_library},
 };
 
@@ -1935,6 +2031,8 @@ static config_t *config_defaults(char *dir_abs)
     cfg->ffmpeg = xstrdup("ffmpeg");
     cfg->ffprobe = xstrdup("ffprobe");
     cfg->log_level = xstrdup("info");
+    cfg->tuner = (tuner_conf_t){.count = 4, .friendly_name = xstrdup("Retrovue"), .discover = 1,
+                                .ssdp = 1, .discover_port = 65001, .ssdp_port = 1900};
     cfg->library = sched_library_new();
     cfg->house = (house_format_t){
         .width = 640,
@@ -2005,6 +2103,9 @@ void config_free(config_t *config)
     free(config->ffmpeg);
     free(config->ffprobe);
     free(config->log_level);
+    free(config->base_url);
+    free(config->tuner.friendly_name);
+    free(config->tuner.bind_host);
     for (size_t i = 0; i < config->n_channels; i++)
         channel_dispose(&config->channels[i]);
     free(config->channels);

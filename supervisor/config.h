@@ -44,6 +44,17 @@ typedef struct channel_conf {
     sched_channel_t *schedule; /* the schedule form, or NULL for a playlist channel */
 } channel_conf_t;
 
+/** The emulated HDHomeRun tuner ("tuner" in retrovue.json). */
+typedef struct tuner_conf {
+    int count;             /* TunerCount: simultaneous /auto/vN and /channel/N.ts viewers */
+    char *friendly_name;   /* shown by Plex, default "Retrovue" */
+    int discover;          /* answer SiliconDust discovery (UDP discover_port) */
+    int ssdp;              /* answer SSDP M-SEARCH (UDP ssdp_port) */
+    char *bind_host;       /* address discovery binds to; default: the listen host */
+    int discover_port;     /* default 65001 */
+    int ssdp_port;         /* default 1900 */
+} tuner_conf_t;
+
 /** The whole configuration. */
 typedef struct config {
     char *dir;          /* the config directory, absolute */
@@ -53,6 +64,9 @@ typedef struct config {
     char *ffmpeg;       /* program to run, default "ffmpeg" */
     char *ffprobe;      /* default "ffprobe" */
     char *log_level;    /* "debug", "info", "warn", "error" */
+    char *base_url;     /* public URL clients reach us by ("http://192.168.1.20:8080", no
+                           trailing slash), or NULL: taken from each request's Host */
+    tuner_conf_t tuner;
     double segment_seconds; /* derived: gop_frames * fps_den / fps_num */
     house_format_t house;
     channel_conf_t *channels; /* sorted by number (numeric, then minor) */

@@ -27,6 +27,7 @@ struct station {
     station_opts_t opts;
     config_t *config;
     sqlite3 *db;
+    device_identity_t device; /* the emulated tuner's DeviceID, made once */
     web_server_t *web;
     channel_env_t env;
     channel_t **channels;
@@ -55,6 +56,11 @@ channel_t *station_find_channel(const station_t *st, const char *number)
         if (strcmp(channel_number(st->channels[i]), number) == 0)
             return st->channels[i];
     return NULL;
+}
+
+const device_identity_t *station_device(const station_t *st)
+{
+    return &st->device;
 }
 
 sqlite3 *station_db(const station_t *st)
@@ -275,6 +281,12 @@ int station_serve(const station_opts_t *opts)
     rc = db_open(dbpath, &st->db);
     free(dbpath);
     if (rc != 0) {
+        config_free(st->config);
+        free(st);
+        return 1;
+    }
+    if (device_identity_load(st->db, &st->device) != 0) {
+        db_close(st->db);
         config_free(st->config);
         free(st);
         return 1;

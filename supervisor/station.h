@@ -10,6 +10,7 @@
 
 #include "channel.h"
 #include "config.h"
+#include "device.h"
 
 typedef struct station station_t;
 
@@ -29,6 +30,8 @@ size_t station_channel_count(const station_t *st);
 channel_t *station_channel_at(const station_t *st, size_t i);
 /** A channel by guide number, or NULL. */
 channel_t *station_find_channel(const station_t *st, const char *number);
+/** The emulated tuner's identity (DeviceID etc.), fixed for the life of the state dir. */
+const device_identity_t *station_device(const station_t *st);
 /** The station's database. */
 sqlite3 *station_db(const station_t *st);
 /** The current configuration. */

@@ -4,6 +4,7 @@
  */
 #include "reply.h"
 
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,4 +76,44 @@ void reply_error(h2o_req_t *req, int status, const char *fmt, ...)
     cJSON_AddNumberToObject(doc, "status", status);
     strbuf_dispose(&sb);
     reply_json(req, status, doc);
+}
+
+/* A Host header is echoed into documents other programs parse, so only the characters
+ * a host[:port] can hold are accepted; anything else falls back to the socket address. */
+static int host_is_plain(h2o_iovec_t h)
+{
+    if (h.len == 0 || h.len > 255)
+        return 0;
+    for (size_t i = 0; i < h.len; i++) {
+        char c = h.base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+const char *reply_base_url(h2o_req_t *req, const char *configured)
+{
+    if (configured != NULL)
+        return configured;
+    if (host_is_plain(req->authority)) {
+        char *s = h2o_mem_alloc_pool(&req->pool, req->authority.len + 8);
+        memcpy(s, "http://", 7);
+        memcpy(s + 7, req->authority.base, req->authority.len);
+        s[7 + req->authority.len] = '\0';
+        return s;
+    }
+    struct sockaddr_storage ss;
+    char host[INET6_ADDRSTRLEN] = "127.0.0.1";
+    int port = 8080;
+    socklen_t len = req->conn->callbacks->get_sockname(req->conn, (struct sockaddr *)&ss);
+    if (len > 0 && ss.ss_family == AF_INET) {
+        struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        port = ntohs(in->sin_port);
+    }
+    char *s = h2o_mem_alloc_pool(&req->pool, 64);
+    snprintf(s, 64, "http://%s:%d", host, port);
+    return s;
 }

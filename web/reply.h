@@ -15,6 +15,12 @@ void reply_error(h2o_req_t *req, int status, const char *fmt, ...) __attribute__
 /** Sends a text body from req's pool with a content type and cache policy. */
 void reply_text(h2o_req_t *req, int status, const char *type, const char *cache, const char *body,
                 size_t len);
+/**
+ * The base URL clients should use for links we hand out (lineups, M3U, guide icons):
+ * the configured server.base_url, else "http://" + the request's Host header, else the
+ * address the request arrived on. Allocated from req's pool; no trailing slash.
+ */
+const char *reply_base_url(h2o_req_t *req, const char *configured);
 /** Adds a header by name. */
 void reply_header(h2o_req_t *req, const char *name, const char *value);
 

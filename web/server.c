@@ -14,6 +14,7 @@
 
 #include "api.h"
 #include "channel.h"
+#include "hdhr.h"
 #include "log.h"
 #include "reply.h"
 #include "station.h"
@@ -211,7 +212,7 @@ static int on_public_req(h2o_handler_t *self, h2o_req_t *req)
         reply_error(req, 404, "not found");
         return 0;
     }
-    if (api_handle(req, ws->st, path))
+    if (api_handle(req, ws->st, path) || hdhr_handle(req, ws->st, path))
         return 0;
     if (!is_get(req)) {
         reply_header(req, "allow", "GET, HEAD");

@@ -6,6 +6,10 @@
  * few segments behind the live edge skips to the newest segment instead of
  * queueing data without bound.
  *
+ * A viewer that hangs up frees its tuner at once: h2o does not read an HTTP/1
+ * connection while a response is in progress, so a stream watches its socket itself
+ * between sends, and ends when the client's side closes.
+ *
  * Reads are plain read(2) on the loop: the segments were written seconds ago and
  * sit in the page cache, and a 64 KiB copy from it takes microseconds.
  */
@@ -36,10 +40,15 @@ typedef struct ts_stream {
     int fd;
     int started;
     hls_waiter_t waiter;
+    h2o_socket_t *sock;  /* the client's HTTP/1 socket, watched for hang-up; or NULL */
+    int in_flight;       /* an h2o_send is outstanding (proceed will follow) */
+    int gone;            /* the client hung up */
+    struct ts_stream *next_active;
     char buf[CHUNK];
 } ts_stream_t;
 
 static int active;
+static ts_stream_t *streams; /* every live stream, to map a socket back to its stream */
 
 int stream_active_count(void)
 {
@@ -48,6 +57,11 @@ int stream_active_count(void)
 
 static void stream_free(ts_stream_t *s)
 {
+    for (ts_stream_t **p = &streams; *p != NULL; p = &(*p)->next_active)
+        if (*p == s) {
+            *p = s->next_active;
+            break;
+        }
     hls_window_unwait(&s->waiter);
     if (s->fd >= 0)
         close(s->fd);
@@ -101,6 +115,10 @@ static int open_next(ts_stream_t *s, channel_t *ch)
 
 static void send_next(ts_stream_t *s)
 {
+    if (s->gone) {
+        finish(s);
+        return;
+    }
     channel_t *ch = station_find_channel(s->st, s->number);
     if (ch == NULL) {
         finish(s); /* the channel was removed from the configuration */
@@ -113,6 +131,7 @@ static void send_next(ts_stream_t *s)
         if (n > 0) {
             s->started = 1;
             h2o_iovec_t vec = h2o_iovec_init(s->buf, (size_t)n);
+            s->in_flight = 1;
             h2o_send(s->req, &vec, 1, H2O_SEND_STATE_IN_PROGRESS);
             return;
         }
@@ -126,7 +145,26 @@ static void send_next(ts_stream_t *s)
 
 static void on_proceed(h2o_generator_t *gen, h2o_req_t *req)
 {
+    ((ts_stream_t *)gen)->in_flight = 0;
     send_next((ts_stream_t *)gen);
+}
+
+/* Reading the socket only notices a hang-up; any bytes (a pipelined request) stay in
+   h2o's buffer for the connection to parse once this response is over. When the
+   response ends, h2o takes the socket's read callback back. */
+static void on_client_read(h2o_socket_t *sock, const char *err)
+{
+    if (err == NULL)
+        return;
+    h2o_socket_read_stop(sock);
+    for (ts_stream_t *s = streams; s != NULL; s = s->next_active)
+        if (s->sock == sock) {
+            s->gone = 1;
+            s->sock = NULL;
+            if (!s->in_flight)
+                finish(s); /* waiting for a segment: end now, not at the next send */
+            return;
+        }
 }
 
 static void on_stop(h2o_generator_t *gen, h2o_req_t *req)
@@ -149,6 +187,15 @@ void stream_start(h2o_req_t *req, station_t *st, const char *number)
         h2o_send_inline(req, "", 0);
         return;
     }
+    /* Each continuous stream holds a tuner, as on a real HDHomeRun; Plex reads 503
+       with this error as "all tuners in use" and tells the viewer so. */
+    int tuners = station_config(st)->tuner.count;
+    if (active >= tuners) {
+        req->res.headers = (h2o_headers_t){NULL};
+        reply_header(req, "x-hdhomerun-error", "805 All Tuners In Use");
+        reply_error(req, 503, "all %d tuners are in use", tuners);
+        return;
+    }
     ts_stream_t *s = xcalloc(1, sizeof(*s));
     active++;
     s->gen.proceed = on_proceed;
@@ -158,6 +205,13 @@ void stream_start(h2o_req_t *req, station_t *st, const char *number)
     s->number = xstrdup(number);
     s->fd = -1;
     s->waiter.cb = on_segment;
+    s->next_active = streams;
+    streams = s;
+    if (req->version < 0x200 && req->conn->callbacks->get_socket != NULL) {
+        s->sock = req->conn->callbacks->get_socket(req->conn);
+        if (s->sock != NULL)
+            h2o_socket_read_start(s->sock, on_client_read);
+    }
     /* Tune in at the newest complete segment: it begins with a keyframe and is
        already on disk, so the first bytes go out at once. */
     s->next_seq = newest ? newest->seq : channel_hls(ch)->next_seq;

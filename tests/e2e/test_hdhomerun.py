@@ -1,0 +1,274 @@
+"""
+The station as Plex and other HDHomeRun clients see it, over real HTTP on loopback:
+Plex's own request sequence (discover -> lineup_status -> lineup -> each lineup URL),
+the scan endpoints, the UPnP device description, the tuner limit with the answer a
+real tuner gives, DeviceID stability across restarts, the M3U playlist and logos.
+"""
+
+import json
+import os
+import sys
+import threading
+import time
+import unittest
+import urllib.parse
+import xml.etree.ElementTree as ET
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+LUT = [0xA, 0x5, 0xF, 0x6, 0x7, 0xC, 0x1, 0xB, 0x9, 0x2, 0x8, 0xD, 0x4, 0x3, 0xE, 0x0]
+
+
+def device_id_valid(hex_id):
+    """libhdhomerun's check: alternate nibbles through a table, all XOR to zero."""
+    v = int(hex_id, 16)
+    c = 0
+    for i, shift in enumerate(range(28, -4, -4)):
+        n = (v >> shift) & 0xF
+        c ^= LUT[n] if i % 2 == 0 else n
+    return c == 0
+
+
+class HDHomeRun(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        f = harness.fixtures()
+        cls.st = harness.Station({
+            "2": {"name": "Two & <Co>", "playlist": [f["a"], f["b"]]},
+            "3": {"name": "Three", "playlist": [f["b"], f["c"]]},
+            "5.1": {"name": "Five One", "playlist": [f["c"], f["a"]]},
+        }, main={"tuner": {"count": 3, "friendly_name": "Test Tuner", "discover": False,
+                           "ssdp": False}})
+        # A logo for channel 3: any small file with a .png name will do for serving.
+        cls.logo = os.path.join(cls.st.tmp, "logo3.png")
+        with open(cls.logo, "wb") as fh:
+            fh.write(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+        with open(cls.st.channel_file("3")) as fh:
+            doc = json.load(fh)
+        doc["logo"] = cls.logo
+        with open(cls.st.channel_file("3"), "w") as fh:
+            json.dump(doc, fh)
+        try:
+            cls.st.start()
+            for n in ("2", "3", "5.1"):
+                cls.st.wait_playlist(n, min_segments=2, timeout=30)
+        except BaseException:
+            cls.st.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.st.stop()
+        cls.st.check_sanitizers()
+        cls.st.cleanup()
+
+    def base(self):
+        return "http://127.0.0.1:%d" % self.st.port
+
+    def test_plex_sequence(self):
+        """discover -> lineup_status -> lineup -> 10 s of valid MPEG-TS from each URL."""
+        status, disc = self.st.get_json("/discover.json")
+        self.assertEqual(status, 200)
+        for key in ("FriendlyName", "Manufacturer", "ModelNumber", "FirmwareName",
+                    "FirmwareVersion", "DeviceID", "DeviceAuth", "BaseURL", "LineupURL",
+                    "TunerCount"):
+            self.assertIn(key, disc)
+        self.assertEqual(disc["FriendlyName"], "Test Tuner")
+        self.assertEqual(disc["TunerCount"], 3)
+        self.assertRegex(disc["DeviceID"], r"^[0-9A-F]{8}$")
+        self.assertTrue(device_id_valid(disc["DeviceID"]), disc["DeviceID"])
+        self.assertEqual(disc["BaseURL"], self.base())
+        self.assertEqual(disc["LineupURL"], self.base() + "/lineup.json")
+
+        status, ls = self.st.get_json("/lineup_status.json")
+        self.assertEqual(status, 200)
+        self.assertEqual(ls["ScanInProgress"], 0)
+        self.assertEqual(ls["ScanPossible"], 1)
+        self.assertIn(ls["Source"], ls["SourceList"])
+
+        status, _, body = self.st.get(urllib.parse.urlparse(disc["LineupURL"]).path)
+        self.assertEqual(status, 200)
+        lineup = json.loads(body)
+        self.assertEqual([c["GuideNumber"] for c in lineup], ["2", "3", "5.1"])
+        self.assertEqual(lineup[0]["GuideName"], "Two & <Co>")
+        for c in lineup:
+            self.assertIsInstance(c["GuideNumber"], str)
+            self.assertEqual(c["VideoCodec"], "H264")
+            self.assertEqual(c["AudioCodec"], "AAC")
+            self.assertNotIn("HD", c)  # the test house format is SD
+            self.assertNotIn("?", c["URL"])  # Plex appends its own query
+            self.assertEqual(c["URL"], self.base() + "/auto/v" + c["GuideNumber"])
+        status, _, body = self.st.get("/lineup.json?show=found")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body), lineup)
+
+        # Every channel at once (three tuners): 10 s each, as Plex does when scanning.
+        results = {}
+
+        def watch(c):
+            path = urllib.parse.urlparse(c["URL"]).path + "?transcode=native"
+            results[c["GuideNumber"]] = harness.read_stream(self.st.port, path, 10)
+
+        threads = [threading.Thread(target=watch, args=(c,)) for c in lineup]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        for c in lineup:
+            status, headers, ttfb, data = results[c["GuideNumber"]]
+            self.assertEqual(status, 200, c)
+            self.assertEqual(headers["content-type"], "video/mp2t")
+            streams = harness.ts_check(data)
+            self.assertEqual(sorted(streams.values()),
+                             sorted([harness.STREAM_TYPE_H264, harness.STREAM_TYPE_AAC]))
+            _, probe = harness.ffprobe_streams(data)
+            self.assertEqual(sorted(s["codec_name"] for s in probe), ["aac", "h264"])
+            self.assertEqual(harness.decode_check(data)[0], 0)
+            print("channel %s: first byte after %.1f ms, %d bytes in 10 s"
+                  % (c["GuideNumber"], ttfb * 1000, len(data)))
+            self.assertLess(ttfb, 1.0)
+            self.assertGreater(len(data), 100 * 1024)
+
+    def test_scan_endpoints(self):
+        for action in ("start", "abort"):
+            status, _, body = self.st.get("/lineup.post?scan=" + action, method="POST")
+            self.assertEqual(status, 200, body)
+            _, ls = self.st.get_json("/lineup_status.json")
+            self.assertEqual(ls["ScanInProgress"], 0)
+        status, _, body = self.st.get("/lineup.post?scan=sideways", method="POST")
+        self.assertEqual(status, 400)
+        self.assertIn("scan=start", json.loads(body)["error"])
+        status, headers, body = self.st.get("/lineup.json", method="DELETE")
+        self.assertEqual(status, 405)
+        self.assertEqual(json.loads(body)["status"], 405)
+
+    def test_device_xml(self):
+        status, headers, body = self.st.get("/device.xml")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("text/xml"))
+        ns = {"u": "urn:schemas-upnp-org:device-1-0"}
+        root = ET.fromstring(body)
+        # Plex rejects URLBase nested inside <device>: it must be a child of <root>.
+        self.assertEqual(root.find("u:URLBase", ns).text, self.base())
+        self.assertIsNone(root.find("u:device/u:URLBase", ns))
+        dev = root.find("u:device", ns)
+        self.assertEqual(dev.find("u:deviceType", ns).text,
+                         "urn:schemas-upnp-org:device:MediaServer:1")
+        self.assertEqual(dev.find("u:friendlyName", ns).text, "Test Tuner")
+        _, disc = self.st.get_json("/discover.json")
+        self.assertEqual(dev.find("u:serialNumber", ns).text, disc["DeviceID"])
+        self.assertRegex(dev.find("u:UDN", ns).text, r"^uuid:[0-9a-f-]{36}$")
+
+    def test_tuner_limit(self):
+        """The (TunerCount+1)-th stream gets 503 with HDHomeRun's error; a viewer who
+        leaves frees the tuner at once."""
+        import socket
+        socks = []
+        try:
+            for n in ("2", "3", "5.1"):
+                s = socket.create_connection(("127.0.0.1", self.st.port), timeout=5)
+                s.sendall(("GET /auto/v%s HTTP/1.1\r\nHost: x\r\n\r\n" % n).encode())
+                head = s.recv(4096)
+                self.assertIn(b" 200 ", head.split(b"\r\n")[0])
+                socks.append(s)
+            status, headers, body = self.st.get("/auto/v2")
+            self.assertEqual(status, 503)
+            self.assertEqual(headers.get("x-hdhomerun-error"), "805 All Tuners In Use")
+            self.assertIn("tuners", json.loads(body)["error"])
+            # HEAD asks nothing of a tuner.
+            status, _, _ = self.st.get("/auto/v2", method="HEAD")
+            self.assertEqual(status, 200)
+            socks.pop().close()
+            t0 = time.monotonic()
+            while True:
+                with socket.create_connection(("127.0.0.1", self.st.port), timeout=5) as s:
+                    s.sendall(b"GET /channel/3.ts HTTP/1.1\r\nHost: x\r\n\r\n")
+                    if b" 200 " in s.recv(4096).split(b"\r\n")[0]:
+                        break
+                self.assertLess(time.monotonic() - t0, 0.5, "the tuner was not freed at once")
+                time.sleep(0.005)
+            print("tuner freed %.1f ms after the viewer left" % ((time.monotonic() - t0) * 1000))
+        finally:
+            for s in socks:
+                s.close()
+
+    def test_m3u(self):
+        status, headers, body = self.st.get("/iptv.m3u")
+        self.assertEqual(status, 200)
+        self.assertTrue(headers["content-type"].startswith("audio/x-mpegurl"))
+        lines = body.decode().splitlines()
+        self.assertEqual(lines[0], '#EXTM3U url-tvg="%s/xmltv.xml" x-tvg-url="%s/xmltv.xml"'
+                         % (self.base(), self.base()))
+        entries = [(lines[i], lines[i + 1]) for i in range(1, len(lines), 2)]
+        self.assertEqual(len(entries), 3)
+        extinf, url = entries[1]
+        self.assertTrue(extinf.startswith("#EXTINF:-1 "))
+        for attr in ('tvg-id="retrovue.3"', 'tvg-name="Three"', 'tvg-chno="3"',
+                     'channel-number="3"', 'group-title="Test Tuner"',
+                     'tvg-logo="%s/logos/3"' % self.base()):
+            self.assertIn(attr, extinf)
+        self.assertTrue(extinf.endswith(",Three"))
+        self.assertEqual(url, self.base() + "/channel/3.ts")
+        self.assertNotIn("tvg-logo", entries[0][0])  # channel 2 has no logo
+        status, _, body = self.st.get("/iptv.m3u?format=hls")
+        self.assertEqual(body.decode().splitlines()[4], self.base() + "/channel/3.m3u8")
+        status, _, body = self.st.get("/iptv.m3u?format=dash")
+        self.assertEqual(status, 400)
+        # The stream URL plays.
+        status, _, _, data = harness.read_stream(self.st.port, "/channel/3.ts", 2)
+        self.assertEqual(status, 200)
+        harness.ts_check(data)
+
+    def test_logo(self):
+        status, headers, body = self.st.get("/logos/3")
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["content-type"], "image/png")
+        with open(self.logo, "rb") as fh:
+            self.assertEqual(body, fh.read())
+        status, _, body = self.st.get("/logos/2")
+        self.assertEqual(status, 404)
+        self.assertIn("no logo", json.loads(body)["error"])
+
+    def test_host_header_and_base_url(self):
+        """Links follow the Host the client used (Plex on another machine must get an
+        address it can reach)."""
+        status, body = self.st.raw_request(
+            b"GET /discover.json HTTP/1.1\r\nHost: 192.0.2.7:8080\r\nConnection: close\r\n\r\n")
+        self.assertEqual(status, 200)
+        self.assertEqual(json.loads(body)["BaseURL"], "http://192.0.2.7:8080")
+        # A Host with characters no host has is not echoed.
+        status, body = self.st.raw_request(
+            b"GET /discover.json HTTP/1.1\r\nHost: a\"b<c>\r\nConnection: close\r\n\r\n")
+        self.assertEqual(json.loads(body)["BaseURL"], self.base())
+
+
+class Identity(unittest.TestCase):
+    def test_device_id_stable_and_base_url(self):
+        """DeviceID, DeviceAuth and UDN survive restarts (Plex keys its DVR on them);
+        a configured base_url wins over the Host header."""
+        f = harness.fixtures()
+        st = harness.Station({"1": [f["a"]]}, main={
+            "server": {"base_url": "http://tv.example.net:8080/"}})
+        try:
+            seen = []
+            for _ in range(2):
+                st.start()
+                _, disc = st.get_json("/discover.json")
+                _, _, xml = st.get("/device.xml")
+                udn = ET.fromstring(xml).find(
+                    "{urn:schemas-upnp-org:device-1-0}device/{urn:schemas-upnp-org:device-1-0}UDN").text
+                seen.append((disc["DeviceID"], disc["DeviceAuth"], udn))
+                self.assertEqual(disc["BaseURL"], "http://tv.example.net:8080")
+                _, _, body = st.get("/lineup.json")
+                self.assertEqual(json.loads(body)[0]["URL"], "http://tv.example.net:8080/auto/v1")
+                st.stop()
+            self.assertEqual(seen[0], seen[1])
+            self.assertTrue(device_id_valid(seen[0][0]))
+            st.check_sanitizers()
+        finally:
+            st.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
