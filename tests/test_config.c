@@ -466,6 +466,74 @@ static void test_everything_set(void)
     free(dir);
 }
 
+/* The tuner section and base_url: defaults, every field, and each kind of error. */
+static void test_tuner_and_base_url(void)
+{
+    char *dir = new_case();
+    put(dir, "channels/1.json", minimal_channel);
+    put(dir, "retrovue.json", "{}");
+    strbuf_t errs;
+    strbuf_init(&errs);
+    config_t *cfg = NULL;
+    CHECK(config_load(dir, &cfg, &errs) == 0);
+    if (cfg != NULL) {
+        CHECK(cfg->base_url == NULL);
+        CHECK(cfg->tuner.count == 4 && cfg->tuner.discover && cfg->tuner.ssdp);
+        CHECK_STR(cfg->tuner.friendly_name, "Retrovue");
+        CHECK(cfg->tuner.bind_host == NULL);
+        CHECK(cfg->tuner.discover_port == 65001 && cfg->tuner.ssdp_port == 1900);
+        config_free(cfg);
+    }
+    put(dir, "retrovue.json",
+        "{\"server\": {\"base_url\": \"http://tv.lan:8080//\"},\n"
+        " \"tuner\": {\"count\": 2, \"friendly_name\": \"Den\", \"discover\": false,\n"
+        "  \"ssdp\": false, \"bind\": \"192.168.1.20\", \"discover_port\": 16001,\n"
+        "  \"ssdp_port\": 11900}}");
+    cfg = NULL;
+    CHECK(config_load(dir, &cfg, &errs) == 0);
+    if (cfg != NULL) {
+        CHECK_STR(cfg->base_url, "http://tv.lan:8080");
+        CHECK(cfg->tuner.count == 2 && !cfg->tuner.discover && !cfg->tuner.ssdp);
+        CHECK_STR(cfg->tuner.friendly_name, "Den");
+        CHECK_STR(cfg->tuner.bind_host, "192.168.1.20");
+        CHECK(cfg->tuner.discover_port == 16001 && cfg->tuner.ssdp_port == 11900);
+        config_free(cfg);
+    }
+    strbuf_dispose(&errs);
+    free(dir);
+
+    static const struct {
+        const char *json, *where;
+    } bad[] = {
+        {"{\"server\": {\"base_url\": \"tv.lan:8080\"}}",
+         "retrovue.json:1:25: $.server.base_url: expected an http:// or https:// URL"},
+        {"{\"server\": {\"base_url\": \"http://\"}}",
+         "retrovue.json:1:25: $.server.base_url: expected an http:// or https:// URL"},
+        {"{\"server\": {\"base_url\": \"http://a/?x=1\"}}",
+         "retrovue.json:1:25: $.server.base_url: expected an http:// or https:// URL"},
+        {"{\"tuner\": {\"count\": 0}}", "retrovue.json:1:21: $.tuner.count: must be from 1 to 64, "
+                                        "found 0"},
+        {"{\"tuner\": {\"discover\": \"yes\"}}",
+         "retrovue.json:1:24: $.tuner.discover: expected true or false, found a string"},
+        {"{\"tuner\": {\"bind\": \"eth0\"}}",
+         "retrovue.json:1:20: $.tuner.bind: expected an IPv4 address like \"192.168.1.20\", "
+         "found \"eth0\""},
+        {"{\"tuner\": {\"ssdp_port\": 70000}}",
+         "retrovue.json:1:25: $.tuner.ssdp_port: must be from 1 to 65535, found 70000"},
+        {"{\"tuner\": {\"count\": 2, \"tuners\": 3}}",
+         "retrovue.json:1:24: $.tuner.tuners: unknown key \"tuners\"; expected one of: count"},
+    };
+    for (size_t i = 0; i < RV_ARRAY_SIZE(bad); i++) {
+        dir = new_case();
+        put(dir, "channels/1.json", minimal_channel);
+        put(dir, "retrovue.json", bad[i].json);
+        char *e = load_errs(dir);
+        EXPECT(e, dir, bad[i].where);
+        free(e);
+        free(dir);
+    }
+}
+
 static void test_fps_forms(void)
 {
     static const struct {
@@ -1018,6 +1086,7 @@ int main(void)
     test_check();
     test_defaults();
     test_everything_set();
+    test_tuner_and_base_url();
     test_fps_forms();
     test_syntax_errors();
     test_wrong_types();
