@@ -1695,10 +1695,156 @@ static void check_tuner(doc_t *doc, const cJSON *v, void *target)
     walk_object(doc, v, tuner_fields, RV_ARRAY_SIZE(tuner_fields), &((config_t *)target)->tuner);
 }
 
+/* ---- media roots and Plex ---- */
+
+static const char *const media_kind_names[MEDIA_KIND_COUNT] = {
+    "episodes", "movies", "commercials", "bumpers", "station_ids", "promos", "filler"};
+
+const char *media_kind_name(enum media_kind kind)
+{
+    return kind < MEDIA_KIND_COUNT ? media_kind_names[kind] : "?";
+}
+
+static void check_root_path(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string (a folder path)");
+    if (s == NULL)
+        return;
+    media_root_t *r = target;
+    set_string(&r->path, resolve(doc->ld, s));
+    struct stat sb;
+    if (stat(r->path, &sb) != 0)
+        warn_at(doc, "folder not found: %s (it is skipped until it appears)", r->path);
+    else if (!S_ISDIR(sb.st_mode))
+        report(doc, AT_VALUE, "not a folder: %s", r->path);
+}
+
+static void check_root_holds(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_string(doc, v, "a string");
+    if (s == NULL)
+        return;
+    for (int k = 0; k < MEDIA_KIND_COUNT; k++)
+        if (strcmp(s, media_kind_names[k]) == 0) {
+            ((media_root_t *)target)->kind = (enum media_kind)k;
+            return;
+        }
+    char q[80];
+    report(doc, AT_VALUE,
+           "expected one of: episodes, movies, commercials, bumpers, station_ids, promos, "
+           "filler; found %s",
+           quote(s, q, sizeof(q)));
+}
+
+static const field_t media_root_fields[] = {
+    {"path", true, check_root_path},
+    {"holds", true, check_root_holds},
+};
+
+static void check_media(doc_t *doc, const cJSON *v, void *target)
+{
+    config_t *cfg = target;
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of {\"path\": ..., \"holds\": ...}, found %s",
+               type_name(v));
+        return;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+    cfg->media = xcalloc(n ? n : 1, sizeof(*cfg->media));
+    for (const cJSON *item = v->child; item != NULL; item = item->next, i++) {
+        push_index(doc, i);
+        media_root_t *r = &cfg->media[cfg->n_media];
+        walk_object(doc, item, media_root_fields, RV_ARRAY_SIZE(media_root_fields), r);
+        if (r->path != NULL)
+            cfg->n_media++;
+        pop(doc);
+    }
+}
+
+static void check_plex_url(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string like \"http://192.168.1.5:32400\"");
+    if (s == NULL)
+        return;
+    char q[80];
+    if (strncmp(s, "http://", 7) != 0 || s[7] == '\0') {
+        report(doc, AT_VALUE, "expected an http:// URL like \"http://192.168.1.5:32400\", found %s",
+               quote(s, q, sizeof(q)));
+        return;
+    }
+    size_t n = strlen(s);
+    while (n > 7 && s[n - 1] == '/')
+        n--;
+    set_string(&((plex_conf_t *)target)->url, xasprintf("%.*s", (int)n, s));
+}
+
+static void check_plex_token(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string (the X-Plex-Token)");
+    if (s != NULL)
+        set_string(&((plex_conf_t *)target)->token, xstrdup(s));
+}
+
+static void check_plex_sections(doc_t *doc, const cJSON *v, void *target)
+{
+    plex_conf_t *px = target;
+    if (!cJSON_IsArray(v)) {
+        report(doc, AT_VALUE, "expected an array of section titles, found %s", type_name(v));
+        return;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(v), i = 0;
+    px->sections = xcalloc(n ? n : 1, sizeof(char *));
+    for (const cJSON *item = v->child; item != NULL; item = item->next, i++) {
+        push_index(doc, i);
+        const char *s = want_nonempty(doc, item, "a string (a library section title)");
+        if (s != NULL)
+            px->sections[px->n_sections++] = xstrdup(s);
+        pop(doc);
+    }
+}
+
+static void check_plex_path_map(doc_t *doc, const cJSON *v, void *target)
+{
+    plex_conf_t *px = target;
+    if (!cJSON_IsObject(v)) {
+        report(doc, AT_VALUE,
+               "expected an object mapping Plex's paths to ours, like {\"/data/tv\": "
+               "\"/media/tv\"}, found %s",
+               type_name(v));
+        return;
+    }
+    size_t n = (size_t)cJSON_GetArraySize(v);
+    px->path_map = xcalloc(n ? n : 1, sizeof(*px->path_map));
+    for (const cJSON *item = v->child; item != NULL; item = item->next) {
+        push_key(doc, item->string, 0);
+        const char *s = want_nonempty(doc, item, "a string (the folder as Retrovue sees it)");
+        if (s != NULL) {
+            px->path_map[px->n_path_map].from = xstrdup(item->string);
+            px->path_map[px->n_path_map].to = resolve(doc->ld, s);
+            px->n_path_map++;
+        }
+        pop(doc);
+    }
+}
+
+static const field_t plex_fields[] = {
+    {"url", true, check_plex_url},
+    {"token", true, check_plex_token},
+    {"sections", false, check_plex_sections},
+    {"path_map", false, check_plex_path_map},
+};
+
+static void check_plex(doc_t *doc, const cJSON *v, void *target)
+{
+    walk_object(doc, v, plex_fields, RV_ARRAY_SIZE(plex_fields), &((config_t *)target)->plex);
+}
+
 static const field_t main_fields[] = {
     {"server", false, check_server},
     {"house", false, check_house},
     {"tuner", false, check_tuner},
+    {"media", false, check_media},
+    {"plex", false, check_plex},
     {"library", false, check_library},
 };
 
@@ -2106,6 +2252,19 @@ void config_free(config_t *config)
     free(config->base_url);
     free(config->tuner.friendly_name);
     free(config->tuner.bind_host);
+    for (size_t i = 0; i < config->n_media; i++)
+        free(config->media[i].path);
+    free(config->media);
+    free(config->plex.url);
+    free(config->plex.token);
+    for (size_t i = 0; i < config->plex.n_sections; i++)
+        free(config->plex.sections[i]);
+    free(config->plex.sections);
+    for (size_t i = 0; i < config->plex.n_path_map; i++) {
+        free(config->plex.path_map[i].from);
+        free(config->plex.path_map[i].to);
+    }
+    free(config->plex.path_map);
     for (size_t i = 0; i < config->n_channels; i++)
         channel_dispose(&config->channels[i]);
     free(config->channels);

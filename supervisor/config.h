@@ -55,6 +55,36 @@ typedef struct tuner_conf {
     int ssdp_port;         /* default 1900 */
 } tuner_conf_t;
 
+/** What a media root holds, which decides how its files are used and described. */
+enum media_kind {
+    MEDIA_EPISODES, MEDIA_MOVIES, MEDIA_COMMERCIALS, MEDIA_BUMPERS, MEDIA_STATION_IDS,
+    MEDIA_PROMOS, MEDIA_FILLER, MEDIA_KIND_COUNT
+};
+
+/** A folder the content manager ingests ("media" in retrovue.json). */
+typedef struct media_root {
+    char *path;            /* absolute */
+    enum media_kind kind;
+} media_root_t;
+
+/** One Plex path mapping: what Plex calls a folder, and where we see it. */
+typedef struct path_map {
+    char *from, *to;
+} path_map_t;
+
+/** Plex as a source of media and metadata ("plex" in retrovue.json), or url NULL. */
+typedef struct plex_conf {
+    char *url;             /* "http://192.168.1.5:32400" */
+    char *token;           /* X-Plex-Token */
+    char **sections;       /* library section titles to take; none = every show/movie section */
+    size_t n_sections;
+    path_map_t *path_map;
+    size_t n_path_map;
+} plex_conf_t;
+
+/** The name of a media kind as written in the config ("episodes", ...). */
+const char *media_kind_name(enum media_kind kind);
+
 /** The whole configuration. */
 typedef struct config {
     char *dir;          /* the config directory, absolute */
@@ -67,6 +97,9 @@ typedef struct config {
     char *base_url;     /* public URL clients reach us by ("http://192.168.1.20:8080", no
                            trailing slash), or NULL: taken from each request's Host */
     tuner_conf_t tuner;
+    media_root_t *media;  /* folders to ingest, in config order */
+    size_t n_media;
+    plex_conf_t plex;
     double segment_seconds; /* derived: gop_frames * fps_den / fps_num */
     house_format_t house;
     channel_conf_t *channels; /* sorted by number (numeric, then minor) */

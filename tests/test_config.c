@@ -534,6 +534,70 @@ static void test_tuner_and_base_url(void)
     }
 }
 
+/* Media roots for the content manager and the Plex source. */
+static void test_media_and_plex(void)
+{
+    char *dir = new_case();
+    put(dir, "channels/1.json", minimal_channel);
+    put(dir, "media/tv/.keep", "");
+    put(dir, "media/ads/.keep", "");
+    put(dir, "retrovue.json",
+        "{\"media\": [{\"path\": \"media/tv\", \"holds\": \"episodes\"},\n"
+        "           {\"path\": \"media/ads/\", \"holds\": \"commercials\"}],\n"
+        " \"plex\": {\"url\": \"http://10.0.0.5:32400/\", \"token\": \"abc\",\n"
+        "          \"sections\": [\"TV Shows\"], \"path_map\": {\"/data/tv\": \"media/tv\"}}}");
+    strbuf_t errs;
+    strbuf_init(&errs);
+    config_t *cfg = NULL;
+    CHECK(config_load(dir, &cfg, &errs) == 0);
+    if (errs.len)
+        fprintf(stderr, "unexpected errors:\n%s", errs.data);
+    strbuf_dispose(&errs);
+    char *abs = realpath(dir, NULL), *s;
+    if (cfg != NULL) {
+        CHECK(cfg->n_media == 2);
+        CHECK_STR(cfg->media[0].path, s = xasprintf("%s/media/tv", abs));
+        free(s);
+        CHECK(cfg->media[0].kind == MEDIA_EPISODES && cfg->media[1].kind == MEDIA_COMMERCIALS);
+        CHECK_STR(cfg->media[1].path, s = xasprintf("%s/media/ads", abs));
+        free(s);
+        CHECK_STR(media_kind_name(cfg->media[1].kind), "commercials");
+        CHECK_STR(cfg->plex.url, "http://10.0.0.5:32400");
+        CHECK_STR(cfg->plex.token, "abc");
+        CHECK(cfg->plex.n_sections == 1 && strcmp(cfg->plex.sections[0], "TV Shows") == 0);
+        CHECK(cfg->plex.n_path_map == 1);
+        CHECK_STR(cfg->plex.path_map[0].from, "/data/tv");
+        CHECK_STR(cfg->plex.path_map[0].to, s = xasprintf("%s/media/tv", abs));
+        free(s);
+        config_free(cfg);
+    }
+    free(abs);
+    free(dir);
+
+    static const struct {
+        const char *json, *where;
+    } bad[] = {
+        {"{\"media\": [{\"path\": \"x\", \"holds\": \"shows\"}]}",
+         "retrovue.json:1:35: $.media[0].holds: expected one of: episodes, movies, commercials"},
+        {"{\"media\": [{\"holds\": \"movies\"}]}",
+         "retrovue.json:1:12: $.media[0]: missing required key \"path\""},
+        {"{\"media\": {\"path\": \"x\"}}", "retrovue.json:1:11: $.media: expected an array"},
+        {"{\"plex\": {\"url\": \"https://plex.tv\", \"token\": \"t\"}}",
+         "retrovue.json:1:18: $.plex.url: expected an http:// URL"},
+        {"{\"plex\": {\"url\": \"http://h:32400\"}}",
+         "retrovue.json:1:10: $.plex: missing required key \"token\""},
+    };
+    for (size_t i = 0; i < RV_ARRAY_SIZE(bad); i++) {
+        dir = new_case();
+        put(dir, "channels/1.json", minimal_channel);
+        put(dir, "retrovue.json", bad[i].json);
+        char *e = load_errs(dir);
+        EXPECT(e, dir, bad[i].where);
+        free(e);
+        free(dir);
+    }
+}
+
 static void test_fps_forms(void)
 {
     static const struct {
@@ -1087,6 +1151,7 @@ int main(void)
     test_defaults();
     test_everything_set();
     test_tuner_and_base_url();
+    test_media_and_plex();
     test_fps_forms();
     test_syntax_errors();
     test_wrong_types();
