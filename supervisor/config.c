@@ -634,10 +634,23 @@ static void check_base_url(doc_t *doc, const cJSON *v, void *target)
     set_string(&cfg->base_url, xasprintf("%.*s", (int)n, s));
 }
 
+static void check_api_token(doc_t *doc, const cJSON *v, void *target)
+{
+    const char *s = want_nonempty(doc, v, "a string (a secret)");
+    if (s == NULL)
+        return;
+    if (strlen(s) < 16 || strpbrk(s, " \t\r\n") != NULL) {
+        report(doc, AT_VALUE, "api_token must be at least 16 characters without spaces");
+        return;
+    }
+    set_string(&((config_t *)target)->api_token, xstrdup(s));
+}
+
 static const field_t server_fields[] = {
     {"listen", false, check_listen},       {"state_dir", false, check_state_dir},
     {"log_level", false, check_log_level}, {"ffmpeg", false, check_ffmpeg},
     {"ffprobe", false, check_ffprobe},     {"base_url", false, check_base_url},
+    {"api_token", false, check_api_token},
 };
 
 /* ---- the emulated tuner ---- */
@@ -2250,6 +2263,7 @@ void config_free(config_t *config)
     free(config->ffprobe);
     free(config->log_level);
     free(config->base_url);
+    free(config->api_token);
     free(config->tuner.friendly_name);
     free(config->tuner.bind_host);
     for (size_t i = 0; i < config->n_media; i++)

@@ -96,6 +96,7 @@ typedef struct config {
     char *log_level;    /* "debug", "info", "warn", "error" */
     char *base_url;     /* public URL clients reach us by ("http://192.168.1.20:8080", no
                            trailing slash), or NULL: taken from each request's Host */
+    char *api_token;    /* bearer token for API writes, or NULL: writes from loopback only */
     tuner_conf_t tuner;
     media_root_t *media;  /* folders to ingest, in config order */
     size_t n_media;

@@ -90,34 +90,10 @@ static void serve_lineup(h2o_req_t *req, station_t *st)
     reply_json(req, 200, arr);
 }
 
-/* The query string's value for name ("" when absent). */
-static void query_value(h2o_req_t *req, const char *name, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    if (req->query_at == SIZE_MAX)
-        return;
-    const char *q = req->path.base + req->query_at + 1;
-    size_t qlen = req->path.len - req->query_at - 1, nlen = strlen(name);
-    for (size_t i = 0; i < qlen;) {
-        size_t end = i;
-        while (end < qlen && q[end] != '&')
-            end++;
-        if (end - i > nlen && memcmp(q + i, name, nlen) == 0 && q[i + nlen] == '=') {
-            size_t vlen = end - i - nlen - 1;
-            if (vlen >= size)
-                vlen = size - 1;
-            memcpy(buf, q + i + nlen + 1, vlen);
-            buf[vlen] = '\0';
-            return;
-        }
-        i = end + 1;
-    }
-}
-
 static void serve_lineup_post(h2o_req_t *req)
 {
     char scan[16];
-    query_value(req, "scan", scan, sizeof(scan));
+    reply_query_param(req, "scan", scan, sizeof(scan));
     if (strcmp(scan, "start") == 0 || strcmp(scan, "abort") == 0) {
         reply_text(req, 200, "text/plain; charset=utf-8", "no-cache", "", 0);
         return;
@@ -169,7 +145,7 @@ static void serve_m3u(h2o_req_t *req, station_t *st)
 {
     const char *base = base_url(req, st);
     char format[8];
-    query_value(req, "format", format, sizeof(format));
+    reply_query_param(req, "format", format, sizeof(format));
     int hls = strcmp(format, "hls") == 0;
     if (format[0] != '\0' && !hls && strcmp(format, "ts") != 0) {
         reply_error(req, 400, "format must be ts or hls");

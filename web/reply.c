@@ -18,6 +18,7 @@ static const char *reason(int status)
     case 200: return "OK";
     case 400: return "Bad Request";
     case 401: return "Unauthorized";
+    case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 500: return "Internal Server Error";
@@ -116,4 +117,78 @@ const char *reply_base_url(h2o_req_t *req, const char *configured)
     char *s = h2o_mem_alloc_pool(&req->pool, 64);
     snprintf(s, 64, "http://%s:%d", host, port);
     return s;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* %XX and '+' (a space in a form-encoded query); a NUL byte or a broken escape is
+   kept as written, so a value can never be cut short by its own contents. */
+static void percent_decode(const char *s, size_t n, char *buf, size_t size)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < size; i++) {
+        int hi, lo;
+        if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
+            (lo = hex_value(s[i + 2])) >= 0 && (hi || lo)) {
+            buf[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            buf[o++] = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    buf[o] = '\0';
+}
+
+void reply_query_param(h2o_req_t *req, const char *name, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (req->query_at == SIZE_MAX)
+        return;
+    const char *q = req->path.base + req->query_at + 1;
+    size_t qlen = req->path.len - req->query_at - 1, nlen = strlen(name);
+    for (size_t i = 0; i < qlen;) {
+        size_t end = i;
+        while (end < qlen && q[end] != '&')
+            end++;
+        if (end - i > nlen && memcmp(q + i, name, nlen) == 0 && q[i + nlen] == '=') {
+            percent_decode(q + i + nlen + 1, end - i - nlen - 1, buf, size);
+            return;
+        }
+        i = end + 1;
+    }
+}
+
+int reply_may_write(h2o_req_t *req, const char *token)
+{
+    if (token != NULL) {
+        ssize_t i = h2o_find_header(&req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+        size_t n = strlen(token);
+        if (i >= 0) {
+            h2o_iovec_t v = req->headers.entries[i].value;
+            if (v.len == 7 + n && memcmp(v.base, "Bearer ", 7) == 0 &&
+                memcmp(v.base + 7, token, n) == 0)
+                return 1;
+        }
+        reply_header(req, "www-authenticate", "Bearer realm=\"retrovue\"");
+        reply_error(req, 401, "this request changes the station; send Authorization: Bearer "
+                              "<server.api_token>");
+        return 0;
+    }
+    struct sockaddr_storage ss;
+    socklen_t len = req->conn->callbacks->get_peername(req->conn, (struct sockaddr *)&ss);
+    if (len > 0 && ss.ss_family == AF_INET &&
+        (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127)
+        return 1;
+    reply_error(req, 403, "changes are accepted only from this machine unless server.api_token "
+                          "is set");
+    return 0;
 }

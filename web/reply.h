@@ -21,6 +21,14 @@ void reply_text(h2o_req_t *req, int status, const char *type, const char *cache,
  * address the request arrived on. Allocated from req's pool; no trailing slash.
  */
 const char *reply_base_url(h2o_req_t *req, const char *configured);
+/** A query parameter's value, percent-decoded, into buf ("" when absent; cut to fit). */
+void reply_query_param(h2o_req_t *req, const char *name, char *buf, size_t size);
+/**
+ * May this request change things? With server.api_token set, it must carry
+ * "Authorization: Bearer TOKEN"; without one, only clients on this machine may write.
+ * Answers 401/403 itself and returns 0 when not.
+ */
+int reply_may_write(h2o_req_t *req, const char *token);
 /** Adds a header by name. */
 void reply_header(h2o_req_t *req, const char *name, const char *value);
 
