@@ -15,6 +15,7 @@
 
 #include "catalog.h"
 #include "clock.h"
+#include "commands.h"
 #include "db.h"
 #include "config.h"
 #include "log.h"
@@ -37,6 +38,11 @@ static void usage(FILE *out)
             "  schedule --config DIR --channel N [--date YYYY-MM-DD] [--fine] [--json]\n"
             "           [--state DIR]\n"
             "                     print a channel's coarse (or fine) log for a local date\n"
+            "  ingest --config DIR [--state DIR] [--no-breaks]\n"
+            "                     scan the media roots (and Plex): probe, read .nfo\n"
+            "                     metadata, find break points\n"
+            "  assets list|show --config DIR [ID|PATH] [--kind K] [--query Q] [--json]\n"
+            "                     the catalog\n"
             "\n"
             "options:\n"
             "  -h, --help         show this help\n"
@@ -312,6 +318,10 @@ int main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "schedule") == 0)
         return cmd_schedule(argc - 1, argv + 1);
+    if (strcmp(cmd, "ingest") == 0)
+        return cmd_ingest(argc - 1, argv + 1);
+    if (strcmp(cmd, "assets") == 0)
+        return cmd_assets(argc - 1, argv + 1);
     fprintf(stderr, "retrovue: unknown command \"%s\" (try --help)\n", cmd);
     return 2;
 }

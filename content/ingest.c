@@ -1,0 +1,280 @@
+/*
+ * The ingest run. It first walks every root (cheap) to learn what changed, so the
+ * progress bar knows its total before the slow part, then probes and describes only
+ * new or changed files. A file is the same when its size and mtime are; that is what
+ * every media server uses, and re-reading whole files to hash them would make a scan
+ * of a large library take hours.
+ *
+ * A root that is missing entirely (an unmounted disk) is skipped with a warning
+ * rather than having everything under it marked gone.
+ */
+#include "ingest.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "probe.h"
+#include "progress.h"
+#include "scan.h"
+#include "util.h"
+
+typedef struct work {
+    scan_file_t *file;       /* not owned */
+    enum media_kind kind;
+    const char *root;
+    int is_new;
+} work_t;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        log_error(NULL, "ingest: %s: %s", sql, err ? err : sqlite3_errmsg(db));
+        sqlite3_free(err);
+        return -EIO;
+    }
+    return 0;
+}
+
+/* 1: unchanged (seen_at refreshed, gone_at cleared), 0: new or changed, -EIO. */
+static int check_known(sqlite3 *db, const scan_file_t *f, enum media_kind kind, const char *root,
+                       double now, int *is_new)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT id, size, mtime, kind FROM assets WHERE path = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(st, 1, f->path, -1, SQLITE_STATIC);
+    long long id = 0;
+    int same = 0;
+    *is_new = 1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        id = sqlite3_column_int64(st, 0);
+        const char *k = (const char *)sqlite3_column_text(st, 3);
+        /* A file the playout cache probed but ingest never saw is new to the catalog. */
+        *is_new = k == NULL;
+        same = k != NULL && sqlite3_column_int64(st, 1) == f->size &&
+               sqlite3_column_int64(st, 2) == f->mtime && strcmp(k, media_kind_name(kind)) == 0;
+    }
+    sqlite3_finalize(st);
+    if (!same)
+        return 0;
+    if (sqlite3_prepare_v2(db, "UPDATE assets SET seen_at = ?, gone_at = NULL, root = ? WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_double(st, 1, now);
+    sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 1 : -EIO;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s != NULL)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_ratio(sqlite3_stmt *st, int i, int num, int den, char sep)
+{
+    if (num > 0 && den > 0) {
+        char buf[32];
+        snprintf(buf, sizeof(buf), "%d%c%d", num, sep, den);
+        sqlite3_bind_text(st, i, buf, -1, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, i);
+    }
+}
+
+/* Stores what the probe found (or why it failed); returns the asset id, or -EIO. */
+static long long store_probe(sqlite3 *db, const probe_t *p, const work_t *w, double now)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(
+            db,
+            "INSERT INTO assets (path, size, mtime, duration, start_time, format, video_codec,"
+            " width, height, fps, has_b_frames, pix_fmt, audio_codec, audio_rate, audio_channels,"
+            " error, probed_at, kind, root, seen_at, gone_at, field_order, sar, dar, audio_layout,"
+            " chapters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+            " ?16, ?17, ?18, ?19, ?17, NULL, ?20, ?21, ?22, ?23, ?24)"
+            " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,"
+            " duration = excluded.duration, start_time = excluded.start_time,"
+            " format = excluded.format, video_codec = excluded.video_codec,"
+            " width = excluded.width, height = excluded.height, fps = excluded.fps,"
+            " has_b_frames = excluded.has_b_frames, pix_fmt = excluded.pix_fmt,"
+            " audio_codec = excluded.audio_codec, audio_rate = excluded.audio_rate,"
+            " audio_channels = excluded.audio_channels, error = excluded.error,"
+            " probed_at = excluded.probed_at, kind = excluded.kind, root = excluded.root,"
+            " seen_at = excluded.seen_at, gone_at = NULL, field_order = excluded.field_order,"
+            " sar = excluded.sar, dar = excluded.dar, audio_layout = excluded.audio_layout,"
+            " chapters = excluded.chapters, breaks_at = NULL"
+            " RETURNING id",
+            -1, &st, NULL) != SQLITE_OK) {
+        log_error(NULL, "ingest: unable to store %s: %s", w->file->path, sqlite3_errmsg(db));
+        return -EIO;
+    }
+    const probe_video_t *v = &p->video;
+    sqlite3_bind_text(st, 1, w->file->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, w->file->size);
+    sqlite3_bind_int64(st, 3, w->file->mtime);
+    sqlite3_bind_double(st, 4, p->duration);
+    sqlite3_bind_double(st, 5, p->start_time);
+    bind_text(st, 6, p->format);
+    bind_text(st, 7, p->has_video ? v->codec : NULL);
+    sqlite3_bind_int(st, 8, v->width);
+    sqlite3_bind_int(st, 9, v->height);
+    bind_ratio(st, 10, v->fps_num, v->fps_den, '/');
+    sqlite3_bind_int(st, 11, v->has_b_frames);
+    bind_text(st, 12, v->pix_fmt);
+    bind_text(st, 13, p->has_audio ? p->audio.codec : NULL);
+    sqlite3_bind_int(st, 14, p->audio.sample_rate);
+    sqlite3_bind_int(st, 15, p->audio.channels);
+    bind_text(st, 16, p->error);
+    sqlite3_bind_double(st, 17, now);
+    sqlite3_bind_text(st, 18, media_kind_name(w->kind), -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 19, w->root, -1, SQLITE_STATIC);
+    bind_text(st, 20, p->has_video ? probe_field_order_name(v->field_order) : NULL);
+    bind_ratio(st, 21, v->sar_num, v->sar_den, ':');
+    bind_ratio(st, 22, v->dar_num, v->dar_den, ':');
+    bind_text(st, 23, p->audio.channel_layout);
+    sqlite3_bind_int(st, 24, (int)p->n_chapters);
+    long long id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
+    if (id < 0)
+        log_error(NULL, "ingest: unable to store %s: %s", w->file->path, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* Everything under root not seen by this run is gone (kept, with the time noticed). */
+static int mark_gone(sqlite3 *db, const char *root, double run_start, size_t *gone)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE assets SET gone_at = ?1 WHERE root = ?2 AND gone_at IS NULL"
+                           " AND (seen_at IS NULL OR seen_at < ?1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_double(st, 1, run_start);
+    sqlite3_bind_text(st, 2, root, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    *gone += (size_t)sqlite3_changes(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Probes and describes one new or changed file, all in one transaction. */
+static int ingest_file(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
+                       const work_t *w, double now, ingest_report_t *r, strbuf_t *warnings)
+{
+    (void)opts;
+    probe_t p;
+    probe_file(cfg->ffprobe, w->file->path, &p);
+    if (p.error != NULL) {
+        strbuf_printf(warnings, "%s\n", p.error);
+        r->failed++;
+    } else {
+        r->media_seconds += p.duration;
+    }
+    int rc = exec_sql(db, "BEGIN IMMEDIATE");
+    long long id = rc == 0 ? store_probe(db, &p, w, now) : -EIO;
+    if (id < 0)
+        rc = -EIO;
+    exec_sql(db, rc == 0 ? "COMMIT" : "ROLLBACK");
+    if (rc == 0) {
+        if (w->is_new)
+            r->added++;
+        else
+            r->changed++;
+    }
+    probe_dispose(&p);
+    return rc;
+}
+
+int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
+               ingest_report_t *report, strbuf_t *warnings)
+{
+    memset(report, 0, sizeof(*report));
+    double run_start = wall_now();
+    scan_list_t *lists = xcalloc(cfg->n_media ? cfg->n_media : 1, sizeof(*lists));
+    int *scanned = xcalloc(cfg->n_media ? cfg->n_media : 1, sizeof(*scanned));
+    work_t *work = NULL;
+    size_t n_work = 0, cap_work = 0;
+    int rc = 0;
+
+    /* Pass 1: walk the roots; unchanged files are settled here. */
+    for (size_t i = 0; i < cfg->n_media && rc == 0; i++) {
+        const media_root_t *root = &cfg->media[i];
+        int src = scan_root(root->path, &lists[i], warnings);
+        if (src != 0) {
+            strbuf_printf(warnings, "%s: media root skipped: %s (nothing under it is marked gone)\n",
+                          root->path, strerror(-src));
+            continue;
+        }
+        scanned[i] = 1;
+        report->found += lists[i].n;
+        for (size_t j = 0; j < lists[i].n && rc == 0; j++) {
+            int is_new;
+            int known = check_known(db, &lists[i].files[j], root->kind, root->path, run_start,
+                                    &is_new);
+            if (known < 0) {
+                rc = known;
+            } else if (known == 1) {
+                report->unchanged++;
+            } else {
+                if (n_work == cap_work) {
+                    cap_work = cap_work ? cap_work * 2 : 64;
+                    work = xrealloc(work, cap_work * sizeof(*work));
+                }
+                work[n_work++] = (work_t){&lists[i].files[j], root->kind, root->path, is_new};
+            }
+        }
+    }
+
+    /* Pass 2: the slow part, with progress. */
+    progress_t prog;
+    if (opts->progress != NULL && n_work > 0)
+        progress_start(&prog, opts->progress, "ingest", (long)n_work, 0);
+    for (size_t k = 0; k < n_work && rc == 0; k++) {
+        if (opts->cancel != NULL && *opts->cancel) {
+            rc = -ECANCELED;
+            break;
+        }
+        const char *slash = strrchr(work[k].file->path, '/');
+        if (opts->progress != NULL)
+            progress_update(&prog, (long)k, report->media_seconds, slash ? slash + 1 : NULL);
+        rc = ingest_file(db, cfg, opts, &work[k], wall_now(), report, warnings);
+    }
+    if (opts->progress != NULL && n_work > 0) {
+        if (rc == 0)
+            prog.done = (long)n_work;
+        prog.done_media = report->media_seconds;
+        progress_finish(&prog);
+    }
+
+    /* Pass 3: what was not seen under a readable root is gone. Settled last, so a
+       cancelled run marks nothing gone that it simply did not reach. */
+    for (size_t i = 0; i < cfg->n_media && rc == 0; i++)
+        if (scanned[i])
+            rc = mark_gone(db, cfg->media[i].path, run_start, &report->gone);
+
+    for (size_t i = 0; i < cfg->n_media; i++)
+        scan_list_dispose(&lists[i]);
+    free(lists);
+    free(scanned);
+    free(work);
+    report->seconds = wall_now() - run_start;
+    return rc;
+}
