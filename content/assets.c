@@ -391,8 +391,9 @@ void assets_show_text(const cJSON *asset, strbuf_t *out)
                       str_or(c, "path", NULL) ? " -> " : "", str_or(c, "path", ""));
 }
 
-int assets_set_manual_breaks(sqlite3 *db, long long id, const double *at, size_t n, char *why,
-                             size_t why_size)
+/* Checks and replaces, inside the caller's transaction. */
+int assets_set_manual_breaks_locked(sqlite3 *db, long long id, const double *at, size_t n,
+                                    char *why, size_t why_size)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db, "SELECT duration FROM assets WHERE id = ?", -1, &st, NULL) !=
@@ -416,30 +417,33 @@ int assets_set_manual_breaks(sqlite3 *db, long long id, const double *at, size_t
             return -EINVAL;
         }
     }
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return -EIO;
-    int rc = 0;
+    int rc = -EIO;
     if (sqlite3_prepare_v2(db, "DELETE FROM asset_breaks WHERE asset_id = ? AND source = 'manual'",
                            -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
         sqlite3_finalize(st);
-    } else {
-        rc = -EIO;
     }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (sqlite3_prepare_v2(db,
                                "INSERT INTO asset_breaks (asset_id, at, source, confidence)"
                                " VALUES (?, ?, 'manual', 1.0)",
-                               -1, &st, NULL) != SQLITE_OK) {
-            rc = -EIO;
-            break;
-        }
+                               -1, &st, NULL) != SQLITE_OK)
+            return -EIO;
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_double(st, 2, at[i]);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
         sqlite3_finalize(st);
     }
+    return rc;
+}
+
+int assets_set_manual_breaks(sqlite3 *db, long long id, const double *at, size_t n, char *why,
+                             size_t why_size)
+{
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -EIO;
+    int rc = assets_set_manual_breaks_locked(db, id, at, n, why, why_size);
     sqlite3_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }

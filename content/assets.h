@@ -34,5 +34,8 @@ void assets_show_text(const cJSON *asset, strbuf_t *out);
  */
 int assets_set_manual_breaks(sqlite3 *db, long long id, const double *at, size_t n,
                              char *why, size_t why_size);
+/** The same, inside a transaction the caller holds. */
+int assets_set_manual_breaks_locked(sqlite3 *db, long long id, const double *at, size_t n,
+                                    char *why, size_t why_size);
 
 #endif

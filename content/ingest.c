@@ -14,12 +14,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "assets.h"
+#include "breaks.h"
 #include "log.h"
+#include "nfo.h"
 #include "probe.h"
 #include "progress.h"
 #include "scan.h"
 #include "util.h"
+
+/* What one run shares between files. */
+typedef struct run_ctx {
+    sqlite3 *db;
+    const config_t *cfg;
+    const ingest_opts_t *opts;
+    breaks_override_t *overrides; /* CONFIG/breaks.json, or NULL */
+    ingest_report_t *report;
+    strbuf_t *warnings;
+} run_ctx_t;
 
 typedef struct work {
     scan_file_t *file;       /* not owned */
@@ -175,32 +189,239 @@ static int mark_gone(sqlite3 *db, const char *root, double run_start, size_t *go
     return rc;
 }
 
-/* Probes and describes one new or changed file, all in one transaction. */
-static int ingest_file(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
-                       const work_t *w, double now, ingest_report_t *r, strbuf_t *warnings)
+/* ---- metadata ---- */
+
+static char *join_genres(const nfo_meta_t *m)
 {
-    (void)opts;
+    if (m == NULL || m->n_genres == 0)
+        return NULL;
+    strbuf_t sb;
+    strbuf_init(&sb);
+    for (size_t i = 0; i < m->n_genres; i++)
+        strbuf_printf(&sb, "%s%s", i ? " / " : "", m->genres[i]);
+    return strbuf_steal(&sb);
+}
+
+static void bind_int_or_null(sqlite3_stmt *st, int i, int v)
+{
+    if (v >= 0)
+        sqlite3_bind_int(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* The item's own .nfo says what it is; the series' tvshow.nfo fills what an episode
+   file leaves out (the show's name, genre, rating). */
+static int store_nfo(run_ctx_t *c, long long id, const work_t *w, double now)
+{
+    char *item_path = NULL, *show_path = NULL;
+    if (nfo_find_for_media(w->file->path, &item_path, &show_path) != 0)
+        return 0;
+    nfo_meta_t item = {0}, show = {0};
+    int have_item = item_path != NULL && nfo_read(item_path, &item, c->warnings) == 0;
+    int have_show = show_path != NULL && w->kind == MEDIA_EPISODES &&
+                    nfo_read(show_path, &show, c->warnings) == 0 && show.kind == NFO_SHOW;
+    int rc = 0;
+    if (have_item || have_show) {
+        const nfo_meta_t *last = &item;
+        while (last->next != NULL)
+            last = last->next;
+        char *genre = join_genres(have_item && item.n_genres ? &item : have_show ? &show : NULL);
+        const char *series = have_item && item.showtitle ? item.showtitle
+                             : have_show              ? show.title
+                                                      : NULL;
+        sqlite3_stmt *st;
+        rc = -EIO;
+        if (sqlite3_prepare_v2(c->db,
+                               "INSERT OR REPLACE INTO asset_meta (asset_id, source, source_ref,"
+                               " show, season, episode, episode_last, title, aired, plot, runtime,"
+                               " genre, year, rating, updated_at)"
+                               " VALUES (?, 'nfo', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, id);
+            bind_text(st, 2, have_item ? item_path : show_path);
+            bind_text(st, 3, w->kind == MEDIA_EPISODES ? series : NULL);
+            bind_int_or_null(st, 4, have_item ? item.season : -1);
+            bind_int_or_null(st, 5, have_item ? item.episode : -1);
+            bind_int_or_null(st, 6, have_item && last != &item ? last->episode : -1);
+            bind_text(st, 7, have_item ? item.title : NULL);
+            bind_text(st, 8, have_item ? (item.aired ? item.aired : item.premiered) : NULL);
+            bind_text(st, 9, have_item ? item.plot : show.plot);
+            if (have_item && item.runtime > 0)
+                sqlite3_bind_double(st, 10, item.runtime * 60.0);
+            else
+                sqlite3_bind_null(st, 10);
+            bind_text(st, 11, genre);
+            bind_int_or_null(st, 12, have_item && item.year > 0 ? item.year
+                                     : have_show && show.year > 0 ? show.year
+                                                                  : -1);
+            bind_text(st, 13, have_item && item.mpaa ? item.mpaa : have_show ? show.mpaa : NULL);
+            sqlite3_bind_double(st, 14, now);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 1 : -EIO;
+            sqlite3_finalize(st);
+        }
+        free(genre);
+    }
+    nfo_meta_dispose(&item);
+    nfo_meta_dispose(&show);
+    free(item_path);
+    free(show_path);
+    return rc;
+}
+
+/* ---- break points ---- */
+
+static int store_breaks(sqlite3 *db, long long id, const break_list_t *list, double now)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "DELETE FROM asset_breaks WHERE asset_id = ?"
+                           " AND source IN ('chapters', 'detected')",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+    sqlite3_finalize(st);
+    for (size_t i = 0; rc == 0 && i < list->n; i++) {
+        /* Manual breaks live in the database only through the API or breaks.json. */
+        if (strcmp(list->v[i].source, "manual") == 0)
+            continue;
+        if (sqlite3_prepare_v2(db,
+                               "INSERT OR REPLACE INTO asset_breaks (asset_id, at, source,"
+                               " confidence) VALUES (?, ?, ?, ?)",
+                               -1, &st, NULL) != SQLITE_OK)
+            return -EIO;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_double(st, 2, list->v[i].at);
+        sqlite3_bind_text(st, 3, list->v[i].source, -1, SQLITE_STATIC);
+        sqlite3_bind_double(st, 4, list->v[i].confidence);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+        sqlite3_finalize(st);
+    }
+    if (rc == 0 && sqlite3_prepare_v2(db, "UPDATE assets SET breaks_at = ? WHERE id = ?", -1,
+                                      &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_double(st, 1, now);
+        sqlite3_bind_int64(st, 2, id);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
+        sqlite3_finalize(st);
+    }
+    return rc;
+}
+
+/* Chapters or a black-and-silence pass; the slow part of ingest for long programs.
+   Only programs have acts: commercials and bumpers are never cut. */
+static void find_breaks(run_ctx_t *c, const probe_t *p, const work_t *w, break_list_t *out)
+{
+    if (c->opts->skip_breaks || p->error != NULL || !p->has_video ||
+        (w->kind != MEDIA_EPISODES && w->kind != MEDIA_MOVIES))
+        return;
+    breaks_opts_t bo = {.ffmpeg = c->cfg->ffmpeg, .nice = 10};
+    char *error = NULL;
+    if (breaks_find(w->file->path, p, &bo, out, &error) != 0) {
+        strbuf_printf(c->warnings, "%s: break points not found: %s\n", w->file->path,
+                      error ? error : "unknown error");
+        break_list_dispose(out);
+    }
+    free(error);
+}
+
+/* A changed source makes its conformed copy stale: forget it (the file is removed
+   too, so the cache does not grow with dead copies). */
+static void forget_conforms(sqlite3 *db, long long id)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "DELETE FROM conforms WHERE asset_id = ? RETURNING path", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        if (sqlite3_column_text(st, 0) != NULL)
+            unlink((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* Probes and describes one new or changed file; the database writes for it are one
+   transaction, so a crash leaves the file either fully ingested or not at all. */
+static int ingest_file(run_ctx_t *c, const work_t *w, double now)
+{
+    ingest_report_t *r = c->report;
     probe_t p;
-    probe_file(cfg->ffprobe, w->file->path, &p);
+    probe_file(c->cfg->ffprobe, w->file->path, &p);
     if (p.error != NULL) {
-        strbuf_printf(warnings, "%s\n", p.error);
+        strbuf_printf(c->warnings, "%s\n", p.error);
         r->failed++;
     } else {
         r->media_seconds += p.duration;
     }
-    int rc = exec_sql(db, "BEGIN IMMEDIATE");
-    long long id = rc == 0 ? store_probe(db, &p, w, now) : -EIO;
+    break_list_t breaks = {0};
+    find_breaks(c, &p, w, &breaks);
+    int rc = exec_sql(c->db, "BEGIN IMMEDIATE");
+    long long id = rc == 0 ? store_probe(c->db, &p, w, now) : -EIO;
     if (id < 0)
         rc = -EIO;
-    exec_sql(db, rc == 0 ? "COMMIT" : "ROLLBACK");
+    if (rc == 0 && !w->is_new)
+        forget_conforms(c->db, id);
+    int described = rc == 0 ? store_nfo(c, id, w, now) : 0;
+    if (described < 0)
+        rc = described;
+    if (rc == 0 && p.error == NULL && !c->opts->skip_breaks &&
+        (w->kind == MEDIA_EPISODES || w->kind == MEDIA_MOVIES))
+        rc = store_breaks(c->db, id, &breaks, now);
+    exec_sql(c->db, rc == 0 ? "COMMIT" : "ROLLBACK");
     if (rc == 0) {
         if (w->is_new)
             r->added++;
         else
             r->changed++;
+        r->with_metadata += described > 0;
+        r->with_breaks += breaks.n > 0;
     }
+    break_list_dispose(&breaks);
     probe_dispose(&p);
     return rc;
+}
+
+/* breaks.json in the config dir: a person's break points win over anything found.
+   Applied on every run (it is small), so an edit takes effect without a rescan. */
+static void apply_overrides(run_ctx_t *c)
+{
+    char *file = util_path_join(c->cfg->dir, "breaks.json");
+    if (!util_file_readable(file)) {
+        free(file);
+        return;
+    }
+    strbuf_t errors;
+    strbuf_init(&errors);
+    if (breaks_override_load(file, &c->overrides, &errors) != 0) {
+        strbuf_printf(c->warnings, "%s", errors.data ? errors.data : "");
+        strbuf_printf(c->warnings, "%s: not applied because of the errors above\n", file);
+    }
+    strbuf_dispose(&errors);
+    free(file);
+    if (c->overrides == NULL)
+        return;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, "SELECT id, path FROM assets WHERE kind IS NOT NULL", -1, &st,
+                           NULL) != SQLITE_OK)
+        return;
+    exec_sql(c->db, "BEGIN IMMEDIATE");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        break_list_t list = {0};
+        if (!breaks_override_lookup(c->overrides, (const char *)sqlite3_column_text(st, 1), &list))
+            continue;
+        double *at = xcalloc(list.n ? list.n : 1, sizeof(double));
+        for (size_t i = 0; i < list.n; i++)
+            at[i] = list.v[i].at;
+        char why[160];
+        if (assets_set_manual_breaks_locked(c->db, sqlite3_column_int64(st, 0), at, list.n, why,
+                                            sizeof(why)) == -EINVAL)
+            strbuf_printf(c->warnings, "breaks.json: %s: %s\n",
+                          (const char *)sqlite3_column_text(st, 1), why);
+        free(at);
+        break_list_dispose(&list);
+    }
+    sqlite3_finalize(st);
+    exec_sql(c->db, "COMMIT");
 }
 
 int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
@@ -210,6 +431,7 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     double run_start = wall_now();
     scan_list_t *lists = xcalloc(cfg->n_media ? cfg->n_media : 1, sizeof(*lists));
     int *scanned = xcalloc(cfg->n_media ? cfg->n_media : 1, sizeof(*scanned));
+    run_ctx_t ctx = {db, cfg, opts, NULL, report, warnings};
     work_t *work = NULL;
     size_t n_work = 0, cap_work = 0;
     int rc = 0;
@@ -255,7 +477,7 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
         const char *slash = strrchr(work[k].file->path, '/');
         if (opts->progress != NULL)
             progress_update(&prog, (long)k, report->media_seconds, slash ? slash + 1 : NULL);
-        rc = ingest_file(db, cfg, opts, &work[k], wall_now(), report, warnings);
+        rc = ingest_file(&ctx, &work[k], wall_now());
     }
     if (opts->progress != NULL && n_work > 0) {
         if (rc == 0)
@@ -270,6 +492,9 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
         if (scanned[i])
             rc = mark_gone(db, cfg->media[i].path, run_start, &report->gone);
 
+    if (rc == 0)
+        apply_overrides(&ctx);
+    breaks_override_free(ctx.overrides);
     for (size_t i = 0; i < cfg->n_media; i++)
         scan_list_dispose(&lists[i]);
     free(lists);

@@ -23,6 +23,8 @@ void feed_init(feed_t *f, double keyframe_interval, double tolerance)
     f->tolerance = tolerance;
     f->keyframe_interval = keyframe_interval;
     f->lead = 0;
+    f->resolve = NULL;
+    f->resolve_arg = NULL;
 }
 
 void feed_rejoin(feed_t *f)
@@ -78,12 +80,19 @@ int feed_next(feed_t *f, feed_source_fn source, void *ctx, double now,
         pick->path = it.path;
         f->cursor = pick->air_start + left;
 
+        /* Positions are media time from the file's start, so a conformed copy (same
+           media, its own first timestamp) is read at the same offsets. */
+        char *file = NULL;
+        double start_time = it.start_time;
+        if (f->resolve == NULL || f->resolve(f->resolve_arg, it.path, &file, &start_time) != 0)
+            file = NULL;
         ffconcat_begin(answer);
-        double inpoint = file_pos > 1e-6 ? it.start_time + file_pos : -1;
+        double inpoint = file_pos > 1e-6 ? start_time + file_pos : -1;
         double outpoint = file_pos + left < it.file_duration - 1e-3
-                              ? it.start_time + file_pos + left
+                              ? start_time + file_pos + left
                               : -1;
-        ffconcat_file(answer, it.path, inpoint, outpoint);
+        ffconcat_file(answer, file ? file : it.path, inpoint, outpoint);
+        free(file);
         return 0;
     }
     return -ENOENT;

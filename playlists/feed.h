@@ -38,6 +38,11 @@ typedef struct feed {
     double tolerance;         /* drift from the clock allowed before rejoining it */
     double keyframe_interval; /* > 0 for stream copy: joins round to the nearest keyframe */
     double lead;              /* station seconds ffmpeg needs to start; joins aim that far ahead */
+    /* Optional: the file to actually read for a path (its conformed copy) and that
+       file's first timestamp; returns 0 and sets *path (owned by the caller) when there
+       is one, nonzero to read the path itself. */
+    int (*resolve)(void *arg, const char *path, char **file, double *start_time);
+    void *resolve_arg;
 } feed_t;
 
 /** What one answer airs. */

@@ -46,6 +46,8 @@ CREATE TABLE conforms (
     asset_id INTEGER NOT NULL,
     state TEXT NOT NULL,           -- queued, running, done, failed
     path TEXT,                     -- the conformed file under the state dir
+    start_time REAL,               -- its first timestamp (s): inpoints are offset by it
+    duration REAL,                 -- its length (s)
     keyframes TEXT,                -- JSON array of keyframe times (s), for cuts
     error TEXT,
     updated_at REAL NOT NULL,

@@ -314,3 +314,29 @@ int catalog_is_house(const asset_t *a, const house_format_t *h, const char **why
         *why = w;
     return w == NULL;
 }
+
+int catalog_conformed(sqlite3 *db, const char *path, const char *house_key, char **file,
+                      double *start_time)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT c.path, c.start_time FROM conforms c JOIN assets a"
+                           " ON a.id = c.asset_id WHERE a.path = ? AND c.house = ?"
+                           " AND c.state = 'done' AND a.gone_at IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, house_key, -1, SQLITE_STATIC);
+    int rc = -ENOENT;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) != NULL) {
+        const char *p = (const char *)sqlite3_column_text(st, 0);
+        /* A conformed file someone deleted is as good as none: read the source. */
+        if (util_file_readable(p)) {
+            *file = xstrdup(p);
+            *start_time = sqlite3_column_double(st, 1);
+            rc = 0;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

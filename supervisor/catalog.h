@@ -35,6 +35,12 @@ int catalog_get(sqlite3 *db, const char *path, asset_t *out);
 int catalog_probe(const char *ffprobe, const char *path, asset_t *out);
 /** Stores a probe result (including failures) in the cache. */
 int catalog_store(sqlite3 *db, const asset_t *a);
+/**
+ * The finished conformed copy of path for the house format house_key, when there is
+ * one on disk: 0 with *file (caller frees) and its first timestamp, else -ENOENT.
+ */
+int catalog_conformed(sqlite3 *db, const char *path, const char *house_key, char **file,
+                      double *start_time);
 /** True when a file can be stream-copied into a house-format channel. Sets *why otherwise. */
 int catalog_is_house(const asset_t *a, const house_format_t *house, const char **why);
 
