@@ -556,9 +556,15 @@ static size_t act_cuts(const sched_channel_t *ch, const sched_asset_t *a, sched_
 {
     size_t n = 0;
     if (a->n_breaks > 0) {
-        for (size_t i = 0; i < a->n_breaks && n < max; i++)
-            if (a->breaks[i] > (n ? cuts[n - 1] : 0) && a->breaks[i] < a->duration)
-                cuts[n++] = a->breaks[i];
+        /* A stream-copied act can only resume on a keyframe, so a found break moves to
+           the nearest one (conformed files have one every gop). */
+        for (size_t i = 0; i < a->n_breaks && n < max; i++) {
+            sched_ms_t c = a->breaks[i];
+            if (ch->gop > 0)
+                c = (c + ch->gop / 2) / ch->gop * ch->gop;
+            if (c > (n ? cuts[n - 1] : 0) && c < a->duration)
+                cuts[n++] = c;
+        }
         return n;
     }
     int64_t acts = ch->breaks.per_half_hour > 0

@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -170,6 +171,40 @@ void sched_library_set_duration(sched_library_t *lib, const char *path, double d
     a->start_time = (sched_ms_t)llround(start_time * 1000.0);
 }
 
+/* The catalog's break points for one asset: a person's own when there are any, else
+   chapter marks, else confident detections; one source, never a mix of them. */
+static void fill_breaks(sched_asset_t *a, sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT b.at, b.source FROM asset_breaks b JOIN assets x"
+                           " ON x.id = b.asset_id WHERE x.path = ? AND x.gone_at IS NULL"
+                           " AND (b.source <> 'detected' OR b.confidence >= 0.5)"
+                           " ORDER BY CASE b.source WHEN 'manual' THEN 0 WHEN 'chapters' THEN 1"
+                           " ELSE 2 END, b.at",
+                           -1, &st, NULL) != SQLITE_OK)
+        return; /* an older database without the catalog tables: no breaks known */
+    sqlite3_bind_text(st, 1, a->path, -1, SQLITE_STATIC);
+    free(a->breaks);
+    a->breaks = NULL;
+    a->n_breaks = 0;
+    char first[16] = "";
+    size_t cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *source = (const char *)sqlite3_column_text(st, 1);
+        if (first[0] == '\0')
+            snprintf(first, sizeof(first), "%s", source);
+        else if (strcmp(first, source) != 0)
+            break;
+        if (a->n_breaks == cap) {
+            cap = cap ? cap * 2 : 8;
+            a->breaks = xrealloc(a->breaks, cap * sizeof(*a->breaks));
+        }
+        a->breaks[a->n_breaks++] = (sched_ms_t)llround(sqlite3_column_double(st, 0) * 1000.0);
+    }
+    sqlite3_finalize(st);
+}
+
 size_t sched_library_fill_from_catalog(sched_library_t *lib, sqlite3 *db)
 {
     size_t unknown = 0;
@@ -184,6 +219,7 @@ size_t sched_library_fill_from_catalog(sched_library_t *lib, sqlite3 *db)
         if (a->duration <= 0)
             unknown++;
         asset_dispose(&info);
+        fill_breaks(a, db);
     }
     return unknown;
 }
