@@ -308,6 +308,15 @@ static int store_breaks(sqlite3 *db, long long id, const break_list_t *list, dou
     return rc;
 }
 
+/* Long analyses stop when the station is stopping. */
+static int breaks_progress(void *arg, double done, double total)
+{
+    (void)done;
+    (void)total;
+    const run_ctx_t *c = arg;
+    return c->opts->cancel != NULL && atomic_load(c->opts->cancel);
+}
+
 /* Chapters or a black-and-silence pass; the slow part of ingest for long programs.
    Only programs have acts: commercials and bumpers are never cut. */
 static void find_breaks(run_ctx_t *c, const probe_t *p, const work_t *w, break_list_t *out)
@@ -315,7 +324,8 @@ static void find_breaks(run_ctx_t *c, const probe_t *p, const work_t *w, break_l
     if (c->opts->skip_breaks || p->error != NULL || !p->has_video ||
         (w->kind != MEDIA_EPISODES && w->kind != MEDIA_MOVIES))
         return;
-    breaks_opts_t bo = {.ffmpeg = c->cfg->ffmpeg, .nice = 10};
+    breaks_opts_t bo = {.ffmpeg = c->cfg->ffmpeg, .nice = c->cfg->conform_nice,
+                        .progress = breaks_progress, .arg = c};
     char *error = NULL;
     if (breaks_find(w->file->path, p, &bo, out, &error) != 0) {
         strbuf_printf(c->warnings, "%s: break points not found: %s\n", w->file->path,
@@ -470,7 +480,7 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     if (opts->progress != NULL && n_work > 0)
         progress_start(&prog, opts->progress, "ingest", (long)n_work, 0);
     for (size_t k = 0; k < n_work && rc == 0; k++) {
-        if (opts->cancel != NULL && *opts->cancel) {
+        if (opts->cancel != NULL && atomic_load(opts->cancel)) {
             rc = -ECANCELED;
             break;
         }

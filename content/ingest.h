@@ -9,6 +9,7 @@
 #define RV_INGEST_H
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "config.h"
@@ -16,7 +17,7 @@
 typedef struct ingest_opts {
     FILE *progress;            /* where progress goes (a bar on a terminal), or NULL */
     int skip_breaks;           /* do not look for break points (faster) */
-    volatile const int *cancel; /* stop early when it becomes nonzero, or NULL */
+    const atomic_int *cancel;  /* stop early when it becomes nonzero, or NULL */
 } ingest_opts_t;
 
 typedef struct ingest_report {

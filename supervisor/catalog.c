@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "conform.h"
 #include "log.h"
 #include "util.h"
 
@@ -339,4 +340,17 @@ int catalog_conformed(sqlite3 *db, const char *path, const char *house_key, char
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+int catalog_airs_as_house(sqlite3 *db, const asset_t *a, const house_format_t *house,
+                          const char **why)
+{
+    if (catalog_is_house(a, house, why))
+        return 1;
+    char *key = conform_house_key(house), *file = NULL;
+    double start;
+    int ok = catalog_conformed(db, a->path, key, &file, &start) == 0;
+    free(key);
+    free(file);
+    return ok;
 }

@@ -41,6 +41,12 @@ int catalog_store(sqlite3 *db, const asset_t *a);
  */
 int catalog_conformed(sqlite3 *db, const char *path, const char *house_key, char **file,
                       double *start_time);
+/**
+ * True when the file can air in a copy-mode channel: it is in the house format, or a
+ * finished conformed copy of it exists. Sets *why otherwise.
+ */
+int catalog_airs_as_house(sqlite3 *db, const asset_t *a, const house_format_t *house,
+                          const char **why);
 /** True when a file can be stream-copied into a house-format channel. Sets *why otherwise. */
 int catalog_is_house(const asset_t *a, const house_format_t *house, const char **why);
 

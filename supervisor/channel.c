@@ -17,6 +17,7 @@
 
 #include "catalog.h"
 #include "clock.h"
+#include "conform.h"
 #include "db.h"
 #include "ffconcat.h"
 #include "log.h"
@@ -592,7 +593,7 @@ static void probe_done(uv_work_t *w, int status)
             continue;
         }
         const char *why;
-        if (!catalog_is_house(a, &cfg->house, &why) && all_house) {
+        if (!catalog_airs_as_house(ch->env->db, a, &cfg->house, &why) && all_house) {
             all_house = 0;
             why_not = why;
             why_path = job->conf.items[i];
@@ -699,6 +700,8 @@ static void prepare(channel_t *ch)
     uv_queue_work(ch->env->loop, &job->work, probe_work, probe_done);
 }
 
+static int resolve_conformed(void *arg, const char *path, char **file, double *start_time);
+
 channel_t *channel_create(const channel_env_t *env, const channel_conf_t *conf)
 {
     channel_t *ch = xcalloc(1, sizeof(*ch));
@@ -718,6 +721,8 @@ channel_t *channel_create(const channel_env_t *env, const channel_conf_t *conf)
     hls_window_init(&ch->hls, ch->dir, prefix, size, (int)ceil(seg));
     free(prefix);
     feed_init(&ch->feed, seg, feed_tolerance(env->config));
+    ch->feed.resolve = resolve_conformed;
+    ch->feed.resolve_arg = ch;
     /* ffmpeg needs about 0.08 s of real time (measured on a 2-core box) from the
        first answer to paced reading; it matters only when the clock is warped. */
     ch->feed.lead = 0.08 * clock_rate();
@@ -788,6 +793,16 @@ void channel_stop(channel_t *ch, void (*done)(void *arg), void *arg)
         finish_stop(ch);
     }
     /* Preparing: probe_done sees the stopping state and finishes the stop. */
+}
+
+/* The feed reads a source's conformed copy when the content manager has made one. */
+static int resolve_conformed(void *arg, const char *path, char **file, double *start_time)
+{
+    channel_t *ch = arg;
+    char *key = conform_house_key(&ch->env->config->house);
+    int rc = catalog_conformed(ch->env->db, path, key, file, start_time);
+    free(key);
+    return rc;
 }
 
 int channel_feed_answer(channel_t *ch, strbuf_t *answer)

@@ -1852,12 +1852,33 @@ static void check_plex(doc_t *doc, const cJSON *v, void *target)
     walk_object(doc, v, plex_fields, RV_ARRAY_SIZE(plex_fields), &((config_t *)target)->plex);
 }
 
+static void check_conform_jobs(doc_t *doc, const cJSON *v, void *target)
+{
+    want_int_range(doc, v, 0, 16, &((config_t *)target)->conform_jobs);
+}
+
+static void check_conform_nice(doc_t *doc, const cJSON *v, void *target)
+{
+    want_int_range(doc, v, 0, 19, &((config_t *)target)->conform_nice);
+}
+
+static const field_t conform_fields[] = {
+    {"jobs", false, check_conform_jobs},
+    {"nice", false, check_conform_nice},
+};
+
+static void check_conform(doc_t *doc, const cJSON *v, void *target)
+{
+    walk_object(doc, v, conform_fields, RV_ARRAY_SIZE(conform_fields), target);
+}
+
 static const field_t main_fields[] = {
     {"server", false, check_server},
     {"house", false, check_house},
     {"tuner", false, check_tuner},
     {"media", false, check_media},
     {"plex", false, check_plex},
+    {"conform", false, check_conform},
     {"library", false, check_library},
 };
 
@@ -2190,6 +2211,8 @@ static config_t *config_defaults(char *dir_abs)
     cfg->ffmpeg = xstrdup("ffmpeg");
     cfg->ffprobe = xstrdup("ffprobe");
     cfg->log_level = xstrdup("info");
+    cfg->conform_jobs = 1;
+    cfg->conform_nice = 10;
     cfg->tuner = (tuner_conf_t){.count = 4, .friendly_name = xstrdup("Retrovue"), .discover = 1,
                                 .ssdp = 1, .discover_port = 65001, .ssdp_port = 1900};
     cfg->library = sched_library_new();
@@ -2314,4 +2337,43 @@ int config_set_listen(config_t *config, const char *addr)
     set_string(&config->listen_host, host);
     config->listen_port = port;
     return 0;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+config_t *config_copy_content(const config_t *c)
+{
+    config_t *o = xcalloc(1, sizeof(*o));
+    o->dir = xstrdup(c->dir);
+    o->listen_host = xstrdup(c->listen_host);
+    o->listen_port = c->listen_port;
+    o->state_dir = xstrdup(c->state_dir);
+    o->ffmpeg = xstrdup(c->ffmpeg);
+    o->ffprobe = xstrdup(c->ffprobe);
+    o->log_level = xstrdup(c->log_level);
+    o->segment_seconds = c->segment_seconds;
+    o->house = c->house;
+    o->conform_jobs = c->conform_jobs;
+    o->conform_nice = c->conform_nice;
+    o->tuner.friendly_name = xstrdup(c->tuner.friendly_name);
+    o->library = sched_library_new();
+    o->media = xcalloc(c->n_media ? c->n_media : 1, sizeof(*o->media));
+    for (size_t i = 0; i < c->n_media; i++)
+        o->media[i] = (media_root_t){xstrdup(c->media[i].path), c->media[i].kind};
+    o->n_media = c->n_media;
+    o->plex.url = dup_or_null(c->plex.url);
+    o->plex.token = dup_or_null(c->plex.token);
+    o->plex.sections = xcalloc(c->plex.n_sections ? c->plex.n_sections : 1, sizeof(char *));
+    for (size_t i = 0; i < c->plex.n_sections; i++)
+        o->plex.sections[i] = xstrdup(c->plex.sections[i]);
+    o->plex.n_sections = c->plex.n_sections;
+    o->plex.path_map = xcalloc(c->plex.n_path_map ? c->plex.n_path_map : 1, sizeof(path_map_t));
+    for (size_t i = 0; i < c->plex.n_path_map; i++)
+        o->plex.path_map[i] = (path_map_t){xstrdup(c->plex.path_map[i].from),
+                                           xstrdup(c->plex.path_map[i].to)};
+    o->plex.n_path_map = c->plex.n_path_map;
+    return o;
 }

@@ -101,6 +101,8 @@ typedef struct config {
     media_root_t *media;  /* folders to ingest, in config order */
     size_t n_media;
     plex_conf_t plex;
+    int conform_jobs;   /* conforms run at once in the background (0: never conform) */
+    int conform_nice;   /* niceness of conform and analysis ffmpegs */
     double segment_seconds; /* derived: gop_frames * fps_den / fps_num */
     house_format_t house;
     channel_conf_t *channels; /* sorted by number (numeric, then minor) */
@@ -119,6 +121,12 @@ int config_load(const char *dir, config_t **out, strbuf_t *errors);
 void config_free(config_t *config);
 /** Finds a channel by its number string; NULL when there is none. */
 const channel_conf_t *config_find_channel(const config_t *config, const char *number);
+/**
+ * A copy of what the content manager needs (paths, programs, house format, media roots,
+ * Plex) without channels or schedules, for a worker thread to own while the station
+ * may reload its configuration. Free with config_free.
+ */
+config_t *config_copy_content(const config_t *config);
 /** Overrides the listen address from "HOST:PORT" or ":PORT"; 0 or -EINVAL. */
 int config_set_listen(config_t *config, const char *addr);
 

@@ -35,8 +35,7 @@ static void probe_all(uv_work_t *w)
     }
 }
 
-/* Whether every asset with a duration is in the house format (copy mode possible). */
-static int all_house(sqlite3 *db, const config_t *cfg)
+int library_all_house(sqlite3 *db, const config_t *cfg)
 {
     const sched_library_t *lib = cfg->library;
     for (size_t i = 0; i < lib->n_assets; i++) {
@@ -44,7 +43,7 @@ static int all_house(sqlite3 *db, const config_t *cfg)
         if (lib->assets[i]->duration <= 0 || catalog_get(db, lib->assets[i]->path, &a) != 0)
             continue;
         const char *why = NULL;
-        int ok = a.error == NULL && catalog_is_house(&a, &cfg->house, &why);
+        int ok = a.error == NULL && catalog_airs_as_house(db, &a, &cfg->house, &why);
         if (!ok)
             log_info(NULL, "library: %s is not in the house format (%s); scheduled channels in "
                            "auto mode encode live", a.path, why ? why : a.error);
@@ -74,7 +73,7 @@ static void probed(uv_work_t *w, int status)
     }
     if (job->n > 0)
         log_info(NULL, "library: probed %zu files (%zu unusable)", job->n, bad);
-    job->done(job->arg, all_house(job->db, job->config));
+    job->done(job->arg, library_all_house(job->db, job->config));
     free(job->paths);
     free(job->assets);
     free(job->ffprobe);

@@ -17,6 +17,8 @@
 
 #include "clock.h"
 #include "db.h"
+#include "discovery.h"
+#include "librarian.h"
 #include "library.h"
 #include "log.h"
 #include "server.h"
@@ -29,6 +31,7 @@ struct station {
     sqlite3 *db;
     device_identity_t device; /* the emulated tuner's DeviceID, made once */
     web_server_t *web;
+    discovery_t *discovery; /* HDHomeRun and SSDP responders, or NULL */
     channel_env_t env;
     channel_t **channels;
     size_t n_channels;
@@ -38,6 +41,8 @@ struct station {
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t horizon;     /* keeps every schedule built days ahead */
     config_t *pending;      /* a reloaded configuration whose library is being probed */
+    librarian_t *librarian; /* background ingest and conforms */
+    char *db_path;
 };
 
 size_t station_channel_count(const station_t *st)
@@ -61,6 +66,11 @@ channel_t *station_find_channel(const station_t *st, const char *number)
 const device_identity_t *station_device(const station_t *st)
 {
     return &st->device;
+}
+
+int station_http_port(const station_t *st)
+{
+    return web_public_port(st->web);
 }
 
 sqlite3 *station_db(const station_t *st)
@@ -134,6 +144,11 @@ static void remove_channel(station_t *st, size_t i)
     channel_stop(ch, on_channel_stopped, st);
 }
 
+static void on_librarian_stopped(void *arg)
+{
+    on_channel_stopped(arg);
+}
+
 static void shutdown_station(station_t *st, const char *why)
 {
     if (st->shutting_down)
@@ -141,7 +156,15 @@ static void shutdown_station(station_t *st, const char *why)
     st->shutting_down = 1;
     log_info(NULL, "%s: stopping %zu channels", why, st->n_channels);
     uv_timer_stop(&st->horizon);
+    discovery_stop(st->discovery);
+    st->discovery = NULL;
     web_stop(st->web);
+    if (st->librarian != NULL) {
+        /* Counted like a channel: the loop ends when the last of them is done. */
+        st->stopping++;
+        librarian_stop(st->librarian, on_librarian_stopped, st);
+        st->librarian = NULL;
+    }
     while (st->n_channels > 0)
         remove_channel(st, st->n_channels - 1);
     if (st->stopping == 0)
@@ -175,6 +198,17 @@ static void on_horizon(uv_timer_t *t)
     extend_schedules(t->data);
 }
 
+/* Discovery's sockets depend on these, and its announcements carry the base URL; the
+   rest of the tuner settings are read afresh for every answer. */
+static int discovery_changed(const config_t *a, const config_t *b)
+{
+    const tuner_conf_t *x = &a->tuner, *y = &b->tuner;
+    return x->discover != y->discover || x->ssdp != y->ssdp ||
+           x->discover_port != y->discover_port || x->ssdp_port != y->ssdp_port ||
+           strcmp(x->bind_host ? x->bind_host : "", y->bind_host ? y->bind_host : "") != 0 ||
+           strcmp(a->base_url ? a->base_url : "", b->base_url ? b->base_url : "") != 0;
+}
+
 static void apply_reload(void *arg, int all_house)
 {
     station_t *st = arg;
@@ -203,6 +237,12 @@ static void apply_reload(void *arg, int all_house)
             channel_reconfigure(ch, conf);
         else
             add_channel(st, conf, i <= st->n_channels ? i : st->n_channels);
+    }
+    if (st->librarian != NULL)
+        librarian_reconfigure(st->librarian, next);
+    if (discovery_changed(old, next)) {
+        discovery_stop(st->discovery);
+        discovery_start(&st->loop, st, &st->discovery);
     }
     config_free(old);
     log_info(NULL, "configuration reloaded: %zu channels", st->n_channels);
@@ -234,6 +274,24 @@ static void reload(station_t *st)
     library_prepare(&st->loop, st->db, next, apply_reload, st);
 }
 
+/* The catalog changed (an ingest ended, a conform finished): schedules learn new
+   durations and break points, and channels decide again between stream copy and live
+   encoding, since a conformed copy may now exist for what they air. */
+static void on_catalog_changed(void *arg)
+{
+    station_t *st = arg;
+    if (st->shutting_down || st->pending != NULL)
+        return;
+    sched_library_fill_from_catalog(st->config->library, st->db);
+    st->env.library_house = library_all_house(st->db, st->config);
+    for (size_t i = 0; i < st->n_channels; i++) {
+        const channel_conf_t *conf =
+            config_find_channel(st->config, channel_number(st->channels[i]));
+        if (conf != NULL)
+            channel_reconfigure(st->channels[i], conf);
+    }
+}
+
 static void start_channels(void *arg, int all_house)
 {
     station_t *st = arg;
@@ -245,6 +303,7 @@ static void start_channels(void *arg, int all_house)
     uv_timer_start(&st->horizon, on_horizon, 600000, 600000);
     for (size_t i = 0; i < st->config->n_channels; i++)
         add_channel(st, &st->config->channels[i], st->n_channels);
+    st->librarian = librarian_start(&st->loop, st->config, st->db_path, on_catalog_changed, st);
 }
 
 static void on_signal(uv_signal_t *h, int signum)
@@ -277,16 +336,17 @@ int station_serve(const station_opts_t *opts)
         free(st);
         return 1;
     }
-    char *dbpath = xasprintf("%s/retrovue.db", st->config->state_dir);
-    rc = db_open(dbpath, &st->db);
-    free(dbpath);
+    st->db_path = xasprintf("%s/retrovue.db", st->config->state_dir);
+    rc = db_open(st->db_path, &st->db);
     if (rc != 0) {
+        free(st->db_path);
         config_free(st->config);
         free(st);
         return 1;
     }
     if (device_identity_load(st->db, &st->device) != 0) {
         db_close(st->db);
+        free(st->db_path);
         config_free(st->config);
         free(st);
         return 1;
@@ -311,6 +371,7 @@ int station_serve(const station_opts_t *opts)
                  st->config->n_channels, st->config->dir, st->config->state_dir);
         uv_timer_init(&st->loop, &st->horizon);
         st->horizon.data = st;
+        discovery_start(&st->loop, st, &st->discovery);
         library_prepare(&st->loop, st->db, st->config, start_channels, st);
         uv_run(&st->loop, UV_RUN_DEFAULT);
     } else {

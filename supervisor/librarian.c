@@ -1,0 +1,391 @@
+/*
+ * The librarian's jobs. One ingest at a time; after it, conform workers (config
+ * conform.jobs of them) each claim the next asset that needs a house copy by inserting
+ * its "running" row, so two workers never take the same one, and keep going until
+ * none is left. A crash leaves "running" rows behind: the next start deletes them and
+ * their partial files and the work is simply done again.
+ */
+#include "librarian.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conform.h"
+#include "db.h"
+#include "ingest.h"
+#include "log.h"
+#include "probe.h"
+#include "util.h"
+
+typedef struct job {
+    uv_work_t work;
+    librarian_t *lib;
+    config_t *cfg;       /* the worker's own copy */
+    int is_ingest;
+} job_t;
+
+struct librarian {
+    uv_loop_t *loop;
+    char *db_path;
+    config_t *cfg;           /* a content-only copy of the newest configuration */
+    librarian_changed_cb changed;
+    void *arg;
+    uv_async_t notify;       /* a conform finished: tell the loop */
+    atomic_int cancel;
+    int running;             /* jobs on the thread pool */
+    int ingesting;
+    int ingest_again;        /* roots changed while an ingest ran */
+    int stopping;
+    void (*stopped)(void *arg);
+    void *stopped_arg;
+};
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* ---- ingest ---- */
+
+static void ingest_work(uv_work_t *w)
+{
+    job_t *job = w->data;
+    sqlite3 *db;
+    if (db_open(job->lib->db_path, &db) != 0)
+        return;
+    ingest_opts_t opts = {.progress = NULL, .cancel = &job->lib->cancel};
+    ingest_report_t r;
+    strbuf_t warnings;
+    strbuf_init(&warnings);
+    log_info(NULL, "ingest: scanning %zu media root%s%s", job->cfg->n_media,
+             job->cfg->n_media == 1 ? "" : "s", job->cfg->plex.url ? " and Plex" : "");
+    int rc = ingest_run(db, job->cfg, &opts, &r, &warnings);
+    char *save, *line = strtok_r(warnings.data ? warnings.data : (char *)"", "\n", &save);
+    for (; line != NULL; line = strtok_r(NULL, "\n", &save))
+        log_warn(NULL, "ingest: %s", line);
+    strbuf_dispose(&warnings);
+    if (rc == 0)
+        log_info(NULL,
+                 "ingest: %zu files: %zu new, %zu changed, %zu unchanged, %zu gone, %zu "
+                 "unreadable (%.1f s)",
+                 r.found, r.added, r.changed, r.unchanged, r.gone, r.failed, r.seconds);
+    else if (rc == -ECANCELED)
+        log_info(NULL, "ingest: stopped before the end; the next start carries on");
+    db_close(db);
+}
+
+/* ---- conform ---- */
+
+/* The next asset without a house copy, claimed by inserting its "running" row.
+   1 with id/path set, 0 when none is left, -EIO. */
+static int claim_next(sqlite3 *db, const char *house, long long *id, char **path,
+                      long long *size, long long *mtime)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return -EIO;
+    int rc = -EIO;
+    /* Programs first: they are what viewers notice live encoding on. */
+    if (sqlite3_prepare_v2(db,
+                           "SELECT id, path, size, mtime FROM assets a WHERE kind IS NOT NULL"
+                           " AND gone_at IS NULL AND error IS NULL AND video_codec IS NOT NULL"
+                           " AND NOT EXISTS (SELECT 1 FROM conforms c WHERE c.asset_id = a.id"
+                           " AND c.house = ?1) ORDER BY kind NOT IN ('episodes', 'movies'), id"
+                           " LIMIT 1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, house, -1, SQLITE_STATIC);
+        rc = 0;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *id = sqlite3_column_int64(st, 0);
+            *path = xstrdup((const char *)sqlite3_column_text(st, 1));
+            *size = sqlite3_column_int64(st, 2);
+            *mtime = sqlite3_column_int64(st, 3);
+            rc = 1;
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc == 1) {
+        char fp[32];
+        snprintf(fp, sizeof(fp), "%lld:%lld:%lld", *id, *size, *mtime);
+        if (sqlite3_prepare_v2(db,
+                               "INSERT INTO conforms (fingerprint, house, asset_id, state,"
+                               " updated_at) VALUES (?, ?, ?, 'running', ?)",
+                               -1, &st, NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, fp, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_text(st, 2, house, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, *id);
+            sqlite3_bind_double(st, 4, wall_now());
+            if (sqlite3_step(st) != SQLITE_DONE)
+                rc = -EIO;
+            sqlite3_finalize(st);
+        } else {
+            rc = -EIO;
+        }
+    }
+    sqlite3_exec(db, rc >= 0 ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    if (rc < 0) {
+        free(*path);
+        *path = NULL;
+    }
+    return rc;
+}
+
+static void finish_conform(sqlite3 *db, long long id, const char *house, const char *state,
+                           const char *path, const conform_result_t *r, const char *error)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE conforms SET state = ?, path = ?, start_time = ?, duration = ?,"
+                           " keyframes = ?, error = ?, updated_at = ? WHERE asset_id = ?"
+                           " AND house = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    char *kf = r && r->n_keyframes ? conform_keyframes_json(r->keyframes, r->n_keyframes) : NULL;
+    sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
+    if (path)
+        sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+    if (r) {
+        sqlite3_bind_double(st, 3, r->start_time);
+        sqlite3_bind_double(st, 4, r->duration);
+    }
+    if (kf)
+        sqlite3_bind_text(st, 5, kf, -1, SQLITE_STATIC);
+    if (error)
+        sqlite3_bind_text(st, 6, error, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 7, wall_now());
+    sqlite3_bind_int64(st, 8, id);
+    sqlite3_bind_text(st, 9, house, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        log_error(NULL, "conform: unable to record the result: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    free(kf);
+}
+
+/* Probes afresh (the file may have changed since ingest), then either records that it
+   is already house format or makes the house copy. */
+static void conform_one(librarian_t *lib, sqlite3 *db, const config_t *cfg, const char *house,
+                        long long id, const char *path, long long size, long long mtime)
+{
+    probe_t p;
+    const char *why = NULL;
+    if (probe_file(cfg->ffprobe, path, &p) != 0) {
+        finish_conform(db, id, house, "failed", NULL, NULL, p.error);
+        probe_dispose(&p);
+        return;
+    }
+    if (probe_is_house(&p, &cfg->house, &why)) {
+        finish_conform(db, id, house, "house", NULL, NULL, NULL);
+        probe_dispose(&p);
+        return;
+    }
+    char *dst = conform_cache_path(cfg->state_dir, path, size, mtime, &cfg->house);
+    log_info(NULL, "conform: %s (%s) -> %s", path, why ? why : "not house format", dst);
+    conform_opts_t o;
+    conform_opts_init(&o);
+    o.nice = cfg->conform_nice;
+    o.cancel = &lib->cancel;
+    conform_result_t r;
+    double t0 = wall_now();
+    int rc = conform_file(cfg->ffmpeg, cfg->ffprobe, path, &p, &cfg->house, dst, &o, &r);
+    if (rc == 0) {
+        double took = wall_now() - t0;
+        log_info(NULL, "conform: done %s: %.0f s of media in %.0f s (%.1fx real time), %zu keyframes",
+                 path, r.duration, took, took > 0 ? r.duration / took : 0, r.n_keyframes);
+        finish_conform(db, id, house, "done", dst, &r, NULL);
+    } else if (rc == -ECANCELED) {
+        /* Not a failure: the next start does it again. */
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "DELETE FROM conforms WHERE asset_id = ? AND house = ?", -1, &st,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, id);
+            sqlite3_bind_text(st, 2, house, -1, SQLITE_STATIC);
+            sqlite3_step(st);
+            sqlite3_finalize(st);
+        }
+    } else {
+        log_warn(NULL, "conform: %s failed: %s; it keeps airing with live encoding", path,
+                 r.error ? r.error : strerror(-rc));
+        finish_conform(db, id, house, "failed", NULL, NULL, r.error ? r.error : strerror(-rc));
+    }
+    conform_result_dispose(&r);
+    probe_dispose(&p);
+    free(dst);
+}
+
+static void conform_work(uv_work_t *w)
+{
+    job_t *job = w->data;
+    librarian_t *lib = job->lib;
+    sqlite3 *db;
+    if (db_open(lib->db_path, &db) != 0)
+        return;
+    char *house = conform_house_key(&job->cfg->house);
+    while (!atomic_load(&lib->cancel)) {
+        long long id, size, mtime;
+        char *path = NULL;
+        if (claim_next(db, house, &id, &path, &size, &mtime) != 1)
+            break;
+        conform_one(lib, db, job->cfg, house, id, path, size, mtime);
+        free(path);
+        uv_async_send(&lib->notify);
+    }
+    free(house);
+    db_close(db);
+}
+
+/* ---- on the loop ---- */
+
+static void start_job(librarian_t *lib, int is_ingest);
+
+static void on_closed(uv_handle_t *h)
+{
+    librarian_t *lib = h->data;
+    void (*done)(void *) = lib->stopped;
+    void *arg = lib->stopped_arg;
+    config_free(lib->cfg);
+    free(lib->db_path);
+    free(lib);
+    done(arg);
+}
+
+static void maybe_finish_stop(librarian_t *lib)
+{
+    if (!lib->stopping || lib->running > 0 || uv_is_closing((uv_handle_t *)&lib->notify))
+        return;
+    uv_close((uv_handle_t *)&lib->notify, on_closed);
+}
+
+static void job_done(uv_work_t *w, int status)
+{
+    job_t *job = w->data;
+    librarian_t *lib = job->lib;
+    lib->running--;
+    config_free(job->cfg);
+    int was_ingest = job->is_ingest;
+    free(job);
+    if (was_ingest)
+        lib->ingesting = 0;
+    if (lib->stopping) {
+        maybe_finish_stop(lib);
+        return;
+    }
+    if (was_ingest) {
+        lib->changed(lib->arg);
+        if (lib->ingest_again) {
+            lib->ingest_again = 0;
+            start_job(lib, 1);
+            return;
+        }
+        for (int i = 0; i < lib->cfg->conform_jobs; i++)
+            start_job(lib, 0);
+    }
+}
+
+static void on_notify(uv_async_t *a)
+{
+    librarian_t *lib = a->data;
+    if (!lib->stopping)
+        lib->changed(lib->arg);
+}
+
+static void start_job(librarian_t *lib, int is_ingest)
+{
+    job_t *job = xcalloc(1, sizeof(*job));
+    job->work.data = job;
+    job->lib = lib;
+    job->cfg = config_copy_content(lib->cfg);
+    job->is_ingest = is_ingest;
+    lib->running++;
+    if (is_ingest)
+        lib->ingesting = 1;
+    uv_queue_work(lib->loop, &job->work, is_ingest ? ingest_work : conform_work, job_done);
+}
+
+/* Rows left "running" by a crash: their partial files go, and the work is redone. */
+static void recover(const char *db_path)
+{
+    sqlite3 *db;
+    if (db_open(db_path, &db) != 0)
+        return;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "DELETE FROM conforms WHERE state = 'running' RETURNING path", -1,
+                           &st, NULL) == SQLITE_OK) {
+        int n = 0;
+        while (sqlite3_step(st) == SQLITE_ROW)
+            n++;
+        sqlite3_finalize(st);
+        if (n > 0)
+            log_info(NULL, "conform: %d conform%s interrupted by the last stop will run again", n,
+                     n == 1 ? "" : "s");
+    }
+    db_close(db);
+}
+
+librarian_t *librarian_start(uv_loop_t *loop, const config_t *cfg, const char *db_path,
+                             librarian_changed_cb changed, void *arg)
+{
+    librarian_t *lib = xcalloc(1, sizeof(*lib));
+    lib->loop = loop;
+    lib->db_path = xstrdup(db_path);
+    lib->cfg = config_copy_content(cfg);
+    lib->changed = changed;
+    lib->arg = arg;
+    atomic_init(&lib->cancel, 0);
+    uv_async_init(loop, &lib->notify, on_notify);
+    lib->notify.data = lib;
+    uv_unref((uv_handle_t *)&lib->notify); /* it must not keep a stopping loop alive */
+    recover(db_path);
+    if (cfg->n_media > 0 || cfg->plex.url != NULL)
+        start_job(lib, 1);
+    else if (cfg->conform_jobs > 0)
+        start_job(lib, 0); /* assets ingested earlier may still need conforming */
+    return lib;
+}
+
+static int roots_differ(const config_t *a, const config_t *b)
+{
+    if (a->n_media != b->n_media || a->conform_jobs != b->conform_jobs)
+        return 1;
+    for (size_t i = 0; i < a->n_media; i++)
+        if (strcmp(a->media[i].path, b->media[i].path) != 0 || a->media[i].kind != b->media[i].kind)
+            return 1;
+    const char *x = a->plex.url ? a->plex.url : "", *y = b->plex.url ? b->plex.url : "";
+    return strcmp(x, y) != 0;
+}
+
+void librarian_reconfigure(librarian_t *lib, const config_t *cfg)
+{
+    int again = roots_differ(lib->cfg, cfg);
+    config_free(lib->cfg);
+    lib->cfg = config_copy_content(cfg);
+    if (!again || lib->stopping)
+        return;
+    log_info(NULL, "ingest: the media roots changed; scanning again");
+    if (lib->ingesting)
+        lib->ingest_again = 1;
+    else
+        start_job(lib, 1);
+}
+
+void librarian_stop(librarian_t *lib, void (*done)(void *arg), void *arg)
+{
+    lib->stopping = 1;
+    lib->stopped = done;
+    lib->stopped_arg = arg;
+    atomic_store(&lib->cancel, 1);
+    if (lib->running > 0)
+        log_info(NULL, "librarian: waiting for background work to stop");
+    maybe_finish_stop(lib);
+}
+
+const char *librarian_state(const librarian_t *lib)
+{
+    if (lib == NULL || lib->running == 0)
+        return "idle";
+    return lib->ingesting ? "ingesting" : "conforming";
+}
