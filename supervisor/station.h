@@ -32,6 +32,8 @@ channel_t *station_channel_at(const station_t *st, size_t i);
 channel_t *station_find_channel(const station_t *st, const char *number);
 /** The emulated tuner's identity (DeviceID etc.), fixed for the life of the state dir. */
 const device_identity_t *station_device(const station_t *st);
+/** The public HTTP port actually bound (what URLs handed to clients must carry). */
+int station_http_port(const station_t *st);
 /** The station's database. */
 sqlite3 *station_db(const station_t *st);
 /** The current configuration. */
