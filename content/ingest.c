@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@
 #include "breaks.h"
 #include "log.h"
 #include "nfo.h"
+#include "plex.h"
 #include "probe.h"
 #include "progress.h"
 #include "scan.h"
@@ -35,12 +37,31 @@ typedef struct run_ctx {
     strbuf_t *warnings;
 } run_ctx_t;
 
+/* What Plex said about one of its files, kept past plex_scan's callback. */
+typedef struct plex_meta {
+    char *show, *title, *aired, *summary, *genre, *rating, *rating_key;
+    int season, episode, year;
+    double duration;      /* seconds */
+} plex_meta_t;
+
 typedef struct work {
     scan_file_t *file;       /* not owned */
     enum media_kind kind;
     const char *root;
     int is_new;
+    const plex_meta_t *plex; /* when the file came from Plex */
 } work_t;
+
+/* Plex's files found by one run: a scan list plus their metadata, index for index. */
+typedef struct plex_found {
+    scan_list_t list;
+    plex_meta_t *meta;
+    enum media_kind *kind;
+    size_t cap;
+    char *root;              /* "plex:URL", the root their rows carry */
+    run_ctx_t *ctx;
+    int ok;                  /* the scan finished: what it did not list is gone */
+} plex_found_t;
 
 static double wall_now(void)
 {
@@ -309,12 +330,16 @@ static int store_breaks(sqlite3 *db, long long id, const break_list_t *list, dou
 }
 
 /* Long analyses stop when the station is stopping. */
+static int c_cancelled(const run_ctx_t *c)
+{
+    return c->opts->cancel != NULL && atomic_load(c->opts->cancel);
+}
+
 static int breaks_progress(void *arg, double done, double total)
 {
     (void)done;
     (void)total;
-    const run_ctx_t *c = arg;
-    return c->opts->cancel != NULL && atomic_load(c->opts->cancel);
+    return c_cancelled(arg);
 }
 
 /* Chapters or a black-and-silence pass; the slow part of ingest for long programs.
@@ -350,6 +375,121 @@ static void forget_conforms(sqlite3 *db, long long id)
     sqlite3_finalize(st);
 }
 
+/* ---- Plex ---- */
+
+static char *dup_or_null(const char *s)
+{
+    return s ? xstrdup(s) : NULL;
+}
+
+static int on_plex_item(void *arg, const plex_item_t *it)
+{
+    plex_found_t *pf = arg;
+    struct stat sb;
+    if (stat(it->path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+        strbuf_printf(pf->ctx->warnings, "plex: %s is not reachable here as %s%s\n",
+                      it->plex_path, it->path,
+                      it->mapped ? "" : " (no plex.path_map entry matches its folder)");
+        return 0;
+    }
+    if (pf->list.n == pf->cap) {
+        pf->cap = pf->cap ? pf->cap * 2 : 64;
+        pf->list.files = xrealloc(pf->list.files, pf->cap * sizeof(*pf->list.files));
+        pf->meta = xrealloc(pf->meta, pf->cap * sizeof(*pf->meta));
+        pf->kind = xrealloc(pf->kind, pf->cap * sizeof(*pf->kind));
+    }
+    size_t i = pf->list.n++;
+    pf->list.files[i] = (scan_file_t){xstrdup(it->path), (long long)sb.st_size,
+                                      (long long)sb.st_mtime};
+    strbuf_t g;
+    strbuf_init(&g);
+    for (size_t k = 0; k < it->n_genres; k++)
+        strbuf_printf(&g, "%s%s", k ? " / " : "", it->genres[k]);
+    pf->meta[i] = (plex_meta_t){dup_or_null(it->show), dup_or_null(it->title),
+                                dup_or_null(it->aired), dup_or_null(it->summary),
+                                g.len ? strbuf_steal(&g) : NULL, dup_or_null(it->rating),
+                                dup_or_null(it->rating_key), it->season, it->episode, it->year,
+                                it->duration_ms > 0 ? it->duration_ms / 1000.0 : -1};
+    strbuf_dispose(&g);
+    pf->kind[i] = it->kind == PLEX_EPISODE ? MEDIA_EPISODES : MEDIA_MOVIES;
+    return c_cancelled(pf->ctx);
+}
+
+static void plex_found_dispose(plex_found_t *pf)
+{
+    for (size_t i = 0; i < pf->list.n; i++) {
+        plex_meta_t *m = &pf->meta[i];
+        free(m->show);
+        free(m->title);
+        free(m->aired);
+        free(m->summary);
+        free(m->genre);
+        free(m->rating);
+        free(m->rating_key);
+    }
+    free(pf->meta);
+    free(pf->kind);
+    free(pf->root);
+    scan_list_dispose(&pf->list);
+}
+
+/* Walks the Plex server; a refused token or an unreachable server is a warning, and
+   then nothing from Plex is marked gone. */
+static void scan_plex(run_ctx_t *c, plex_found_t *pf)
+{
+    const plex_conf_t *px = &c->cfg->plex;
+    pf->ctx = c;
+    pf->root = xasprintf("plex:%s", px->url);
+    plex_path_map_t *map = xcalloc(px->n_path_map ? px->n_path_map : 1, sizeof(*map));
+    for (size_t i = 0; i < px->n_path_map; i++)
+        map[i] = (plex_path_map_t){px->path_map[i].from, px->path_map[i].to};
+    plex_source_t src = {.url = px->url,
+                         .token = px->token,
+                         .sections = (const char *const *)px->sections,
+                         .n_sections = px->n_sections,
+                         .path_map = map,
+                         .n_path_map = px->n_path_map};
+    char *error = NULL;
+    int rc = plex_scan(&src, on_plex_item, pf, &error);
+    if (rc == 0)
+        pf->ok = 1;
+    else if (rc != -ECANCELED)
+        strbuf_printf(c->warnings, "plex: %s (nothing from Plex is marked gone)\n",
+                      error ? error : strerror(-rc));
+    free(error);
+    free(map);
+}
+
+static int store_plex(run_ctx_t *c, long long id, const plex_meta_t *m, double now)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db,
+                           "INSERT OR REPLACE INTO asset_meta (asset_id, source, source_ref, show,"
+                           " season, episode, title, aired, plot, runtime, genre, year, rating,"
+                           " updated_at) VALUES (?, 'plex', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -EIO;
+    sqlite3_bind_int64(st, 1, id);
+    bind_text(st, 2, m->rating_key ? m->rating_key : "");
+    bind_text(st, 3, m->show);
+    bind_int_or_null(st, 4, m->season);
+    bind_int_or_null(st, 5, m->episode);
+    bind_text(st, 6, m->title);
+    bind_text(st, 7, m->aired);
+    bind_text(st, 8, m->summary);
+    if (m->duration > 0)
+        sqlite3_bind_double(st, 9, m->duration);
+    else
+        sqlite3_bind_null(st, 9);
+    bind_text(st, 10, m->genre);
+    bind_int_or_null(st, 11, m->year > 0 ? m->year : -1);
+    bind_text(st, 12, m->rating);
+    sqlite3_bind_double(st, 13, now);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 1 : -EIO;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Probes and describes one new or changed file; the database writes for it are one
    transaction, so a crash leaves the file either fully ingested or not at all. */
 static int ingest_file(run_ctx_t *c, const work_t *w, double now)
@@ -371,7 +511,10 @@ static int ingest_file(run_ctx_t *c, const work_t *w, double now)
         rc = -EIO;
     if (rc == 0 && !w->is_new)
         forget_conforms(c->db, id);
+    /* A sidecar is what a person curated; Plex's own data is the fallback. */
     int described = rc == 0 ? store_nfo(c, id, w, now) : 0;
+    if (described == 0 && w->plex != NULL)
+        described = store_plex(c, id, w->plex, now);
     if (described < 0)
         rc = described;
     if (rc == 0 && p.error == NULL && !c->opts->skip_breaks &&
@@ -434,6 +577,20 @@ static void apply_overrides(run_ctx_t *c)
     exec_sql(c->db, "COMMIT");
 }
 
+static int cmp_path(const void *key, const void *elem)
+{
+    return strcmp(key, ((const scan_file_t *)elem)->path);
+}
+
+static int under_a_root(const scan_list_t *lists, size_t n, const char *path)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lists[i].n > 0 &&
+            bsearch(path, lists[i].files, lists[i].n, sizeof(scan_file_t), cmp_path) != NULL)
+            return 1;
+    return 0;
+}
+
 int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
                ingest_report_t *report, strbuf_t *warnings)
 {
@@ -470,7 +627,33 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
                     cap_work = cap_work ? cap_work * 2 : 64;
                     work = xrealloc(work, cap_work * sizeof(*work));
                 }
-                work[n_work++] = (work_t){&lists[i].files[j], root->kind, root->path, is_new};
+                work[n_work++] = (work_t){&lists[i].files[j], root->kind, root->path, is_new, NULL};
+            }
+        }
+    }
+
+    /* Plex's files join pass 1; one also under a media root is that root's. */
+    plex_found_t pf = {0};
+    if (cfg->plex.url != NULL && rc == 0) {
+        scan_plex(&ctx, &pf);
+        report->found += pf.list.n;
+        for (size_t j = 0; j < pf.list.n && rc == 0; j++) {
+            if (under_a_root(lists, cfg->n_media, pf.list.files[j].path))
+                continue;
+            int is_new;
+            int known = check_known(db, &pf.list.files[j], pf.kind[j], pf.root, run_start,
+                                    &is_new);
+            if (known < 0) {
+                rc = known;
+            } else if (known == 1) {
+                report->unchanged++;
+            } else {
+                if (n_work == cap_work) {
+                    cap_work = cap_work ? cap_work * 2 : 64;
+                    work = xrealloc(work, cap_work * sizeof(*work));
+                }
+                work[n_work++] = (work_t){&pf.list.files[j], pf.kind[j], pf.root, is_new,
+                                          &pf.meta[j]};
             }
         }
     }
@@ -501,12 +684,15 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     for (size_t i = 0; i < cfg->n_media && rc == 0; i++)
         if (scanned[i])
             rc = mark_gone(db, cfg->media[i].path, run_start, &report->gone);
+    if (rc == 0 && pf.ok)
+        rc = mark_gone(db, pf.root, run_start, &report->gone);
 
     if (rc == 0)
         apply_overrides(&ctx);
     breaks_override_free(ctx.overrides);
     for (size_t i = 0; i < cfg->n_media; i++)
         scan_list_dispose(&lists[i]);
+    plex_found_dispose(&pf);
     free(lists);
     free(scanned);
     free(work);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "api_assets.h"
 #include "channel.h"
 #include "hdhr.h"
 #include "log.h"
@@ -20,6 +21,7 @@
 #include "station.h"
 #include "stream.h"
 #include "util.h"
+#include "xmltv.h"
 
 typedef struct listener {
     uv_tcp_t tcp;
@@ -212,7 +214,8 @@ static int on_public_req(h2o_handler_t *self, h2o_req_t *req)
         reply_error(req, 404, "not found");
         return 0;
     }
-    if (api_handle(req, ws->st, path) || hdhr_handle(req, ws->st, path))
+    if (api_assets_handle(req, ws->st, path) || api_handle(req, ws->st, path) ||
+        hdhr_handle(req, ws->st, path))
         return 0;
     if (!is_get(req)) {
         reply_header(req, "allow", "GET, HEAD");
@@ -223,6 +226,8 @@ static int on_public_req(h2o_handler_t *self, h2o_req_t *req)
         serve_ui(req, ws, "index.html");
     } else if (strncmp(path, "/ui/", 4) == 0) {
         serve_ui(req, ws, path + 4);
+    } else if (strcmp(path, "/xmltv.xml") == 0) {
+        xmltv_serve(req, ws->st);
     } else if (strncmp(path, "/channel/", 9) == 0) {
         route_channel(req, ws, path + 9);
     } else if (strncmp(path, "/auto/v", 7) == 0) {

@@ -443,11 +443,11 @@ class Station:
 
     # ---- HTTP
 
-    def get(self, path, method="GET", timeout=5, headers=None):
+    def get(self, path, method="GET", timeout=5, headers=None, body=None):
         """(status, headers dict with lower-case names, body bytes)"""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         try:
-            conn.request(method, path, headers=headers or {})
+            conn.request(method, path, body=body, headers=headers or {})
             r = conn.getresponse()
             body = r.read()
             return r.status, {k.lower(): v for k, v in r.getheaders()}, body
