@@ -10,18 +10,29 @@
 #include <errno.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlversion.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "log.h"
+
+/* libxml2 2.12 made the error it passes to handlers const. */
+#if LIBXML_VERSION >= 21200
+typedef const xmlError xml_error_t;
+#else
+typedef xmlError xml_error_t;
+#endif
 
 /* The synthetic root every document is wrapped in (see wrap_document). */
 #define WRAP_NAME "nfo"
 /* A hopelessly broken file would otherwise produce one warning per byte. */
 #define MAX_WARNINGS 5
+/* Real nfo files are a few KiB; anything this big is something else named .nfo. */
+#define MAX_SIZE (4 << 20)
 
 /* ---- warnings ---- */
 
@@ -29,6 +40,7 @@ typedef struct warn_state {
     const char *path;
     strbuf_t *out; /* the caller's buffer, or NULL to log */
     int count;
+    int xml_errors; /* libxml2's alone */
 } warn_state_t;
 
 static void warn_at(warn_state_t *ws, long line, const char *fmt, ...)
@@ -65,27 +77,32 @@ static int is_wrapper(const char *name)
 /* libxml2 reports through the parser context, which carries our state in _private;
    a per-context handler (unlike xmlSetStructuredErrorFunc) leaves other threads and
    other users of libxml2 alone. */
-static void on_xml_error(void *ctx, xmlErrorPtr err)
+static void on_xml_error(void *ctx, xml_error_t *err)
 {
     xmlParserCtxtPtr ctxt = ctx;
     if (ctxt == NULL || ctxt->_private == NULL || err == NULL)
         return;
     warn_state_t *ws = ctxt->_private;
+    int first = ws->xml_errors++ == 0;
     /* Errors about the synthetic wrapper (see wrap_document) are ours, not the file's:
        they follow from a real error already reported, or mean a root is never closed. */
     if (err->code == XML_ERR_TAG_NOT_FINISHED && is_wrapper(err->str1))
         return;
     if (err->code == XML_ERR_TAG_NAME_MISMATCH && is_wrapper(err->str2)) {
-        if (ws->count == 0)
+        if (first)
             warn_at(ws, err->line, "<%s> opened on line %d is not closed by the end of the file",
                     err->str1 ? err->str1 : "?", err->int1);
         return;
     }
-    const char *msg = err->message ? err->message : "unknown XML error";
+    char *msg = xstrdup(err->message ? err->message : "unknown XML error");
     size_t n = strlen(msg);
     while (n > 0 && isspace((unsigned char)msg[n - 1]))
         n--;
+    for (size_t i = 0; i < n; i++) /* some messages run over two lines */
+        if (msg[i] == '\n' || msg[i] == '\r')
+            msg[i] = ' ';
     warn_at(ws, err->line, "%.*s", (int)n, msg);
+    free(msg);
 }
 
 static void finish_warnings(warn_state_t *ws)
@@ -450,7 +467,8 @@ static enum nfo_kind kind_of(const xmlNode *el)
     return NFO_NONE;
 }
 
-/* Fills out from the roots under the synthetic wrapper; 0 or -EINVAL when none fits. */
+/* Fills out (and its chain) from the roots under the synthetic wrapper; 0, or -EINVAL
+   when none is a show, episode or movie. */
 static int read_roots(const xmlNode *wrapper, nfo_meta_t *out, warn_state_t *ws)
 {
     nfo_meta_t **tail = &out;
@@ -470,17 +488,83 @@ static int read_roots(const xmlNode *wrapper, nfo_meta_t *out, warn_state_t *ws)
                                             : out->kind == NFO_MOVIE ? "movie" : "episodedetails");
             continue;
         }
-        nfo_meta_t *m = found ? xcalloc(1, sizeof(*m)) : out;
-        char *url = out->url;
-        meta_init(m, kind);
-        if (m == out)
-            out->url = url; /* meta_init cleared it */
+        nfo_meta_t *m = out; /* the first root fills out, which nfo_read has cleared */
+        if (found) {
+            m = xmalloc(sizeof(*m));
+            meta_init(m, kind);
+        }
+        m->kind = kind;
         read_root(m, el);
         *tail = m;
         tail = &m->next;
         found = 1;
     }
     return found ? 0 : -EINVAL;
+}
+
+static int valid_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                   : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (len == 0 || (len == 2 && c < 0xC2) || (len == 4 && c > 0xF4) || len > n - i)
+            return 0;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80)
+                return 0;
+        i += len;
+    }
+    return 1;
+}
+
+/* The encoding a declaration names ("UTF-8" when there is none, as XML says), copied. */
+static char *declared_encoding(const char *s, size_t n)
+{
+    if (n >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0) {
+        s += 3;
+        n -= 3;
+    }
+    const char *end = n >= 5 && memcmp(s, "<?xml", 5) == 0 ? memmem(s, n, "?>", 2) : NULL;
+    const char *e = end ? memmem(s, (size_t)(end - s), "encoding", 8) : NULL;
+    if (e == NULL)
+        return xstrdup("UTF-8");
+    e += 8;
+    while (e < end && (isspace((unsigned char)*e) || *e == '='))
+        e++;
+    char q = *e;
+    const char *v = e + 1, *close = q == '"' || q == '\'' ? memchr(v, q, (size_t)(end - v)) : NULL;
+    return close ? xasprintf("%.*s", (int)(close - v), v) : xstrdup("UTF-8");
+}
+
+/* Hand-made nfo files from Windows machines are often Windows-1252 that claim (or are
+   assumed to be) UTF-8; libxml2 would keep their bytes as they are and hand us invalid
+   UTF-8. Such text is read as Windows-1252 instead, the likeliest truth. */
+static const char *forced_encoding(const char *data, size_t len, warn_state_t *ws)
+{
+    char *declared = declared_encoding(data, len);
+    int utf8 = strcasecmp(declared, "UTF-8") == 0 || strcasecmp(declared, "UTF8") == 0;
+    free(declared);
+    if (!utf8 || valid_utf8((const unsigned char *)data, len))
+        return NULL;
+    warn_at(ws, 0, "not valid UTF-8; read as Windows-1252");
+    return "WINDOWS-1252";
+}
+
+/* Whether the text holds one of the roots we read; anything else (a release group's
+   ASCII-art .nfo, a bare URL) is plain text, where Kodi looks for a URL only. */
+static int has_known_root(const char *s, size_t n)
+{
+    static const char *const roots[] = {"<tvshow", "<episodedetails", "<movie"};
+    for (size_t k = 0; k < RV_ARRAY_SIZE(roots); k++) {
+        size_t rl = strlen(roots[k]);
+        for (const char *p = s; (p = memmem(p, n - (size_t)(p - s), roots[k], rl)) != NULL;) {
+            p += rl;
+            if (p < s + n && (*p == '>' || *p == '/' || isspace((unsigned char)*p)))
+                return 1;
+        }
+    }
+    return 0;
 }
 
 static void init_once(void)
@@ -493,8 +577,13 @@ int nfo_read(const char *path, nfo_meta_t *out, strbuf_t *warnings)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, init_once);
     meta_init(out, NFO_NONE);
-    warn_state_t ws = {path, warnings, 0};
+    warn_state_t ws = {.path = path, .out = warnings};
 
+    struct stat st;
+    if (stat(path, &st) == 0 && st.st_size > MAX_SIZE) {
+        warn_at(&ws, 0, "%lld bytes is too big for an nfo; ignored", (long long)st.st_size);
+        return -EFBIG;
+    }
     char *data;
     size_t len;
     int rc = util_read_file(path, &data, &len);
@@ -502,6 +591,14 @@ int nfo_read(const char *path, nfo_meta_t *out, strbuf_t *warnings)
         warn_at(&ws, 0, "unable to read: %s", strerror(-rc));
         return rc;
     }
+    if (!has_known_root(data, len)) {
+        out->url = find_url(data, len);
+        if (out->url == NULL)
+            warn_at(&ws, 0, "no <tvshow>, <episodedetails> or <movie> and no URL; ignored");
+        free(data);
+        return -EINVAL;
+    }
+    const char *encoding = forced_encoding(data, len, &ws);
     strbuf_t doc_text;
     strbuf_init(&doc_text);
     wrap_document(data, len, &doc_text, &out->url);
@@ -516,7 +613,7 @@ int nfo_read(const char *path, nfo_meta_t *out, strbuf_t *warnings)
     ctxt->sax->serror = on_xml_error;
     /* RECOVER keeps whatever parsed before an error; NONET and no NOENT/DTDLOAD mean a
        hostile file cannot make us fetch or expand anything. */
-    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, doc_text.data, (int)doc_text.len, path, NULL,
+    xmlDocPtr doc = xmlCtxtReadMemory(ctxt, doc_text.data, (int)doc_text.len, path, encoding,
                                       XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_BIG_LINES);
     rc = -EINVAL;
     xmlNode *wrapper = doc ? xmlDocGetRootElement(doc) : NULL;

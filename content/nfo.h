@@ -65,9 +65,12 @@ typedef struct nfo_meta {
 /**
  * Reads path into out (which is overwritten; dispose it in every case). Returns 0 when a
  * show, episode or movie was read, even partly; a negative errno when the file cannot
- * be read (-ENOENT, ...) or holds none of them (-EINVAL; out->url may still be set).
- * Each problem becomes one line "FILE:LINE: nfo: message" appended to warnings, or
- * logged with log_warn when warnings is NULL. Blocking; safe on any thread.
+ * be read (-ENOENT, ..., -EFBIG past 4 MiB) or holds none of them (-EINVAL; out->url
+ * may still be set, from a URL-only or a release group's text nfo). Text that is not
+ * valid UTF-8 and declares no other encoding is read as Windows-1252. Each problem
+ * becomes one line "FILE:LINE: nfo: message" ("FILE: nfo: message" when no line
+ * applies) appended to warnings, or logged with log_warn when warnings is NULL; at
+ * most 5 per file, then a count. Blocking; safe on any thread.
  */
 int nfo_read(const char *path, nfo_meta_t *out, strbuf_t *warnings);
 
