@@ -113,6 +113,8 @@ typedef struct detect {
     double silence_open; /* start of a silence not yet ended, or -1 */
     double total;        /* the program's duration, for progress */
     const breaks_opts_t *opts;
+    strbuf_t last_other; /* the last stderr line that was not a detector's: the reason
+                            when ffmpeg fails, however much it printed before */
 } detect_t;
 
 static double number_after(const char *line, const char *key, int *found)
@@ -132,8 +134,9 @@ static double number_after(const char *line, const char *key, int *found)
    silencedetect prints its start and end on separate lines:
      [silencedetect @ 0x...] silence_start: 20.03
      [silencedetect @ 0x...] silence_end: 21.03 | silence_duration: 1.00
-   Only the filters' own lines are read, so a title in the input dump cannot fake one. */
-static void parse_detector_line(detect_t *d, const char *line)
+   Only the filters' own lines are read, so a title in the input dump cannot fake one.
+   Returns whether the line was one of theirs. */
+static int parse_detector_line(detect_t *d, const char *line)
 {
     int ok1, ok2;
     if (strncmp(line, "[blackdetect @", 14) == 0) {
@@ -150,7 +153,10 @@ static void parse_detector_line(detect_t *d, const char *line)
             spans_add(&d->silence, d->silence_open, e);
             d->silence_open = -1;
         }
+    } else {
+        return 0;
     }
+    return 1;
 }
 
 /* -progress pipe:1 writes key=value blocks; out_time_us is how far the pass has got. */
@@ -177,7 +183,10 @@ static int on_line(void *arg, enum run_stream stream, const char *line, size_t l
     detect_t *d = arg;
     if (stream == RUN_STDOUT)
         return parse_progress_line(d, line);
-    parse_detector_line(d, line);
+    if (!parse_detector_line(d, line)) {
+        d->last_other.len = 0;
+        strbuf_append(&d->last_other, line, len);
+    }
     return 0;
 }
 
@@ -205,8 +214,9 @@ static int run_pass(const char *path, const probe_t *probe, detect_t *d, char **
     argv[n++] = "-";
     argv[n] = NULL;
 
+    /* Lines are parsed as they arrive, so little of the raw output needs keeping. */
     run_opts_t ro = {.timeout = o->timeout > 0 ? o->timeout : 60.0 + 3.0 * probe->duration,
-                     .nice = o->nice, .on_line = on_line, .arg = d};
+                     .nice = o->nice, .max_capture = 65536, .on_line = on_line, .arg = d};
     run_result_t res;
     int rc = run_program(argv, &ro, &res);
     if (rc == -ENOENT)
@@ -219,7 +229,7 @@ static int run_pass(const char *path, const probe_t *probe, detect_t *d, char **
     else if (rc != 0)
         *error = xasprintf("%s: unable to run %s: %s", path, ffmpeg, strerror(-rc));
     else if (res.exit_code != 0) {
-        char *said = run_error_line(res.err.data, url, 1);
+        char *said = run_error_line(d->last_other.data, url, 1);
         *error = xasprintf("%s: ffmpeg: %s", path, said ? said : "failed");
         free(said);
         rc = -EIO;
@@ -332,7 +342,9 @@ static double clamp01(double x)
 
 /* Both detectors agreeing is what a real act break looks like: 0.6 at the shortest
    overlap, rising to 1.0 at FULL_OVERLAP. Black alone is often a night scene and
-   silence alone a dramatic pause, so they stay under BREAKS_MIN_CONFIDENCE. */
+   silence alone a dramatic pause, so they stay under BREAKS_MIN_CONFIDENCE. (A program
+   with no sound track at all can only show black, so its breaks come out weak too:
+   include_weak or an override file is the way to use them.) */
 static double confidence(const cand_t *c)
 {
     double strength = clamp01((c->best_end - c->best_start - MIN_OVERLAP) /
@@ -387,6 +399,7 @@ int breaks_detect(const char *path, const probe_t *probe, const breaks_opts_t *o
         return 0; /* nothing to see black in: no breaks, not an error */
     detect_t d = {.silence_open = -1, .total = probe->duration,
                   .opts = opts ? opts : &defaults};
+    strbuf_init(&d.last_other);
     int rc = run_pass(path, probe, &d, error);
     if (rc == 0) {
         /* Silence running into the end of the file is closed by the end. */
@@ -400,6 +413,7 @@ int breaks_detect(const char *path, const probe_t *probe, const breaks_opts_t *o
     }
     free(d.black.v);
     free(d.silence.v);
+    strbuf_dispose(&d.last_other);
     return rc;
 }
 

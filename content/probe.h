@@ -92,9 +92,9 @@ void probe_dispose(probe_t *p);
 
 /**
  * True when the file can be stream-copied into a house-format channel: MPEG-TS, H.264
- * Baseline, Main or High without B-frames, yuv420p, the house size and frame rate, square pixels,
- * progressive, AAC at the house rate and channel count. Otherwise 0 with *why (if not
- * NULL) set to the first difference found.
+ * Baseline, Main or High without B-frames, yuv420p, the house size and frame rate,
+ * square pixels, progressive, AAC at the house rate and channel count. Otherwise 0 with
+ * *why (if not NULL) set to the first difference found.
  */
 int probe_is_house(const probe_t *p, const house_format_t *house, const char **why);
 

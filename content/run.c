@@ -68,11 +68,14 @@ static char *find_program(const char *name)
 }
 
 /* In the child between fork and exec: async-signal-safe calls only. The pipe ends are
-   first moved above 2, because a parent started with a closed stdin or stdout could
+   first moved above 2 (copies, closed by the exec), because a parent started with a closed stdin or stdout could
    have been handed fd 0 or 1 for them. Exec failure is reported through fail_fd. */
 static void child_exec(const char *exe, char *const argv[], int out_fd, int err_fd,
                        int fail_fd, int nice_inc)
 {
+    int f = fcntl(fail_fd, F_DUPFD_CLOEXEC, 3);
+    if (f >= 0)
+        fail_fd = f;
     int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
     int o = fcntl(out_fd, F_DUPFD_CLOEXEC, 3);
     int e = fcntl(err_fd, F_DUPFD_CLOEXEC, 3);
@@ -141,71 +144,90 @@ static int flush_line(stream_t *s, const run_opts_t *o)
     return stop ? -ECANCELED : 0;
 }
 
-/* Reads both pipes until both reach end of file. On the deadline or a cancel from the
-   callback the child is killed with SIGKILL (ffmpeg may ignore SIGTERM while stuck in
-   I/O) and the pipes drained briefly. Returns 0, -ETIMEDOUT or -ECANCELED. */
+/* The state of one run's read loop. */
+typedef struct pump {
+    pid_t pid;
+    const run_opts_t *o;
+    run_result_t *res;
+    size_t cap;
+    double deadline; /* CLOCK_MONOTONIC ms; 0 = none */
+    int killed;
+    int rc;
+} pump_t;
+
+/* Kills the child with SIGKILL (ffmpeg may ignore SIGTERM while stuck in I/O) and
+   gives its pipes a short while to drain. */
+static void stop_child(pump_t *p, int rc)
+{
+    if (p->killed)
+        return;
+    kill(p->pid, SIGKILL);
+    p->killed = 1;
+    p->rc = rc;
+    p->deadline = now_ms() + DRAIN_AFTER_KILL_MS;
+}
+
+/* Reads what one stream has ready; closes it at end of file. After a kill the rest is
+   read and dropped. */
+static void read_stream(pump_t *p, stream_t *s, char *buf, size_t size)
+{
+    ssize_t n = read(s->fd, buf, size);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+        return;
+    if (n <= 0) {
+        close(s->fd);
+        s->fd = -1;
+        if (!p->killed && flush_line(s, p->o) != 0)
+            stop_child(p, -ECANCELED);
+        return;
+    }
+    if (!p->killed && feed(s, buf, (size_t)n, p->o, p->cap, &p->res->truncated) != 0)
+        stop_child(p, -ECANCELED);
+}
+
+/* Reads both pipes together until both reach end of file, so neither fills and stalls
+   the child. Returns 0, -ETIMEDOUT, -ECANCELED or a poll error. */
 static int pump(pid_t pid, stream_t *s, const run_opts_t *o, run_result_t *res)
 {
-    size_t cap = o->max_capture ? o->max_capture : RUN_DEFAULT_MAX_CAPTURE;
-    double deadline = o->timeout > 0 ? now_ms() + o->timeout * 1000.0 : 0;
-    int rc = 0, killed = 0;
+    pump_t p = {.pid = pid, .o = o, .res = res,
+                .cap = o->max_capture ? o->max_capture : RUN_DEFAULT_MAX_CAPTURE,
+                .deadline = o->timeout > 0 ? now_ms() + o->timeout * 1000.0 : 0};
     char buf[16384];
     while (s[0].fd >= 0 || s[1].fd >= 0) {
         int wait = -1;
-        if (deadline > 0) {
-            double left = deadline - now_ms();
+        if (p.deadline > 0) {
+            double left = p.deadline - now_ms();
             if (left <= 0) {
-                if (killed)
-                    break; /* the drain time is over too */
-                kill(pid, SIGKILL);
-                killed = 1;
-                rc = rc ? rc : -ETIMEDOUT;
-                deadline = now_ms() + DRAIN_AFTER_KILL_MS;
+                if (p.killed)
+                    break; /* drained long enough */
+                stop_child(&p, -ETIMEDOUT);
                 continue;
             }
             wait = (int)left + 1;
         }
-        struct pollfd p[2];
-        int np = 0;
+        struct pollfd fds[2];
+        stream_t *which[2];
+        int n = 0;
         for (int i = 0; i < 2; i++)
-            if (s[i].fd >= 0)
-                p[np++] = (struct pollfd){.fd = s[i].fd, .events = POLLIN};
-        int pr = poll(p, (nfds_t)np, wait);
-        if (pr < 0 && errno != EINTR) {
-            rc = rc ? rc : -errno;
+            if (s[i].fd >= 0) {
+                fds[n] = (struct pollfd){.fd = s[i].fd, .events = POLLIN};
+                which[n++] = &s[i];
+            }
+        int ready = poll(fds, (nfds_t)n, wait);
+        if (ready < 0 && errno != EINTR) {
+            stop_child(&p, -errno);
             break;
         }
-        for (int i = 0, k = 0; pr > 0 && i < 2; i++) {
-            if (s[i].fd < 0 || p[k++].revents == 0)
-                continue;
-            ssize_t n = read(s[i].fd, buf, sizeof(buf));
-            if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                continue;
-            if (n <= 0) {
-                close(s[i].fd);
-                s[i].fd = -1;
-                if (!killed && flush_line(&s[i], o) != 0)
-                    rc = -ECANCELED;
-            } else if (!killed && feed(&s[i], buf, (size_t)n, o, cap, &res->truncated) != 0) {
-                rc = -ECANCELED;
-            } else if (killed) {
-                continue; /* draining: keep nothing more */
-            }
-            if (rc == -ECANCELED && !killed) {
-                kill(pid, SIGKILL);
-                killed = 1;
-                deadline = now_ms() + DRAIN_AFTER_KILL_MS;
-            }
-        }
+        for (int i = 0; ready > 0 && i < n; i++)
+            if (fds[i].revents != 0)
+                read_stream(&p, which[i], buf, sizeof(buf));
     }
     for (int i = 0; i < 2; i++)
         if (s[i].fd >= 0) {
             close(s[i].fd);
             s[i].fd = -1;
         }
-    if (!killed && rc != 0)
-        kill(pid, SIGKILL);
-    return rc;
+    return p.rc;
 }
 
 static void reap(pid_t pid, run_result_t *res)
