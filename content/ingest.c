@@ -143,8 +143,8 @@ static long long store_probe(sqlite3 *db, const probe_t *p, const work_t *w, dou
             "INSERT INTO assets (path, size, mtime, duration, start_time, format, video_codec,"
             " width, height, fps, has_b_frames, pix_fmt, audio_codec, audio_rate, audio_channels,"
             " error, probed_at, kind, root, seen_at, gone_at, field_order, sar, dar, audio_layout,"
-            " chapters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-            " ?16, ?17, ?18, ?19, ?17, NULL, ?20, ?21, ?22, ?23, ?24)"
+            " chapters, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+            " ?14, ?15, ?16, ?17, ?18, ?19, ?17, NULL, ?20, ?21, ?22, ?23, ?24, ?25)"
             " ON CONFLICT(path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime,"
             " duration = excluded.duration, start_time = excluded.start_time,"
             " format = excluded.format, video_codec = excluded.video_codec,"
@@ -155,7 +155,7 @@ static long long store_probe(sqlite3 *db, const probe_t *p, const work_t *w, dou
             " probed_at = excluded.probed_at, kind = excluded.kind, root = excluded.root,"
             " seen_at = excluded.seen_at, gone_at = NULL, field_order = excluded.field_order,"
             " sar = excluded.sar, dar = excluded.dar, audio_layout = excluded.audio_layout,"
-            " chapters = excluded.chapters, breaks_at = NULL"
+            " chapters = excluded.chapters, profile = excluded.profile, breaks_at = NULL"
             " RETURNING id",
             -1, &st, NULL) != SQLITE_OK) {
         log_error(NULL, "ingest: unable to store %s: %s", w->file->path, sqlite3_errmsg(db));
@@ -186,6 +186,7 @@ static long long store_probe(sqlite3 *db, const probe_t *p, const work_t *w, dou
     bind_ratio(st, 22, v->dar_num, v->dar_den, ':');
     bind_text(st, 23, p->audio.channel_layout);
     sqlite3_bind_int(st, 24, (int)p->n_chapters);
+    bind_text(st, 25, p->has_video ? v->profile : NULL);
     long long id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -EIO;
     if (id < 0)
         log_error(NULL, "ingest: unable to store %s: %s", w->file->path, sqlite3_errmsg(db));

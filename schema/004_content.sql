@@ -5,6 +5,7 @@ ALTER TABLE assets ADD COLUMN kind TEXT;         -- what its media root holds ("
 ALTER TABLE assets ADD COLUMN root TEXT;         -- the media root or "plex:URL" it came from
 ALTER TABLE assets ADD COLUMN seen_at REAL;      -- the last scan that found it
 ALTER TABLE assets ADD COLUMN gone_at REAL;      -- a scan found it missing (history is kept)
+ALTER TABLE assets ADD COLUMN profile TEXT;      -- H.264 profile, e.g. "Main"
 ALTER TABLE assets ADD COLUMN field_order TEXT;  -- progressive, tt, bb, tb, bt
 ALTER TABLE assets ADD COLUMN sar TEXT;          -- sample aspect ratio "10:11"
 ALTER TABLE assets ADD COLUMN dar TEXT;          -- display aspect ratio "4:3"

@@ -1,26 +1,21 @@
 /*
- * Probing media with ffprobe and caching the answer. ffprobe runs as a child with
- * JSON output parsed by cJSON; this file blocks, so the server calls it from
+ * The playout side of the catalog: probing (through content/probe.c) and caching the
+ * answer by (path, size, mtime), the house-format rule applied to cached rows, and the
+ * lookup of conformed copies. Probing blocks, so the server calls it from
  * uv_queue_work and stores the result on the loop thread.
  */
 #include "catalog.h"
 
-#include <cJSON.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "conform.h"
 #include "log.h"
+#include "probe.h"
 #include "util.h"
-
-extern char **environ;
 
 void asset_dispose(asset_t *a)
 {
@@ -29,6 +24,8 @@ void asset_dispose(asset_t *a)
     free(a->video_codec);
     free(a->fps);
     free(a->pix_fmt);
+    free(a->profile);
+    free(a->field_order);
     free(a->audio_codec);
     free(a->error);
     memset(a, 0, sizeof(*a));
@@ -49,7 +46,8 @@ int catalog_get(sqlite3 *db, const char *path, asset_t *out)
     if (sqlite3_prepare_v2(db,
                            "SELECT size, mtime, duration, start_time, format, video_codec, width,"
                            " height, fps, has_b_frames, pix_fmt, audio_codec, audio_rate,"
-                           " audio_channels, error FROM assets WHERE path = ?",
+                           " audio_channels, error, profile, field_order, sar FROM assets"
+                           " WHERE path = ?",
                            -1, &st, NULL) != SQLITE_OK)
         return -EIO;
     sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -76,6 +74,11 @@ int catalog_get(sqlite3 *db, const char *path, asset_t *out)
             out->audio_rate = sqlite3_column_int(st, 12);
             out->audio_channels = sqlite3_column_int(st, 13);
             out->error = col_text(st, 14);
+            out->profile = col_text(st, 15);
+            out->field_order = col_text(st, 16);
+            const char *sar = (const char *)sqlite3_column_text(st, 17);
+            if (sar == NULL || sscanf(sar, "%d:%d", &out->sar_num, &out->sar_den) != 2)
+                out->sar_num = out->sar_den = 1;
             rc = 0;
         }
     }
@@ -98,14 +101,16 @@ int catalog_store(sqlite3 *db, const asset_t *a)
             db,
             "INSERT INTO assets (path, size, mtime, duration, start_time, format, video_codec,"
             " width, height, fps, has_b_frames, pix_fmt, audio_codec, audio_rate, audio_channels,"
-            " error, probed_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, unixepoch('now'))"
+            " error, probed_at, profile, field_order, sar)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?, unixepoch('now'), ?,?,?)"
             " ON CONFLICT(path) DO UPDATE SET size=excluded.size, mtime=excluded.mtime,"
             " duration=excluded.duration, start_time=excluded.start_time, format=excluded.format,"
             " video_codec=excluded.video_codec, width=excluded.width, height=excluded.height,"
             " fps=excluded.fps, has_b_frames=excluded.has_b_frames, pix_fmt=excluded.pix_fmt,"
             " audio_codec=excluded.audio_codec, audio_rate=excluded.audio_rate,"
             " audio_channels=excluded.audio_channels, error=excluded.error,"
-            " probed_at=excluded.probed_at",
+            " probed_at=excluded.probed_at, profile=excluded.profile,"
+            " field_order=excluded.field_order, sar=excluded.sar",
             -1, &st, NULL) != SQLITE_OK) {
         log_error(NULL, "unable to store asset %s: %s", a->path, sqlite3_errmsg(db));
         return -EIO;
@@ -126,6 +131,11 @@ int catalog_store(sqlite3 *db, const asset_t *a)
     sqlite3_bind_int(st, 14, a->audio_rate);
     sqlite3_bind_int(st, 15, a->audio_channels);
     bind_text_or_null(st, 16, a->error);
+    bind_text_or_null(st, 17, a->profile);
+    bind_text_or_null(st, 18, a->field_order);
+    char sar[32];
+    snprintf(sar, sizeof(sar), "%d:%d", a->sar_num, a->sar_den);
+    sqlite3_bind_text(st, 19, sar, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -EIO;
     if (rc != 0)
         log_error(NULL, "unable to store asset %s: %s", a->path, sqlite3_errmsg(db));
@@ -133,187 +143,87 @@ int catalog_store(sqlite3 *db, const asset_t *a)
     return rc;
 }
 
-static char *read_all(int fd)
+static char *dup_or_null(const char *s)
 {
-    strbuf_t sb;
-    strbuf_init(&sb);
-    char buf[8192];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof(buf))) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        strbuf_append(&sb, buf, (size_t)n);
-    }
-    close(fd);
-    return strbuf_steal(&sb);
+    return s ? xstrdup(s) : NULL;
 }
 
-/* Runs ffprobe and collects its stdout (JSON) and stderr (the reason when it fails).
-   posix_spawn rather than popen: no shell, so a file name with quotes or spaces needs
-   no escaping. With -v error stderr stays far below a pipe's capacity, so reading
-   stdout to the end first cannot deadlock. */
-static int run_ffprobe(const char *ffprobe, const char *path, char **out, char **err)
-{
-    int ofd[2], efd[2];
-    if (pipe2(ofd, O_CLOEXEC) != 0)
-        return -errno;
-    if (pipe2(efd, O_CLOEXEC) != 0) {
-        int e = -errno;
-        close(ofd[0]);
-        close(ofd[1]);
-        return e;
-    }
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, ofd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&fa, efd[1], STDERR_FILENO);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    char *argv[] = {(char *)ffprobe, "-v",           "error",        "-print_format",
-                    "json",          "-show_format", "-show_streams", (char *)path,
-                    NULL};
-    pid_t pid;
-    int rc = posix_spawnp(&pid, ffprobe, &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(ofd[1]);
-    close(efd[1]);
-    if (rc != 0) {
-        close(ofd[0]);
-        close(efd[0]);
-        return -rc;
-    }
-    *out = read_all(ofd[0]);
-    *err = read_all(efd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EINVAL;
-}
-
-/* ffprobe's last message line, without the file name it starts with. */
-static char *probe_reason(const char *stderr_text, const char *path)
-{
-    const char *s = stderr_text;
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
-        n--;
-    const char *line = s + n;
-    while (line > s && line[-1] != '\n')
-        line--;
-    size_t plen = strlen(path);
-    if (strncmp(line, path, plen) == 0 && line[plen] == ':')
-        line += plen + 1;
-    while (*line == ' ')
-        line++;
-    if (line >= s + n)
-        return xstrdup("ffprobe cannot read it (not a media file, or damaged)");
-    return xasprintf("ffprobe: %.*s", (int)(s + n - line), line);
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static double jnum_str(const cJSON *o, const char *key, double dflt)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (cJSON_IsString(v))
-        return strtod(v->valuestring, NULL);
-    if (cJSON_IsNumber(v))
-        return v->valuedouble;
-    return dflt;
-}
-
+/* The catalog keeps what playout needs of content/probe.c's answer. */
 int catalog_probe(const char *ffprobe, const char *path, asset_t *a)
 {
     memset(a, 0, sizeof(*a));
     a->path = xstrdup(path);
     struct stat sb;
-    if (stat(path, &sb) != 0) {
-        int err = -errno;
-        a->error = xasprintf("unable to read file: %s", strerror(errno));
-        return err;
+    if (stat(path, &sb) == 0) {
+        a->size = (long long)sb.st_size;
+        a->mtime = (long long)sb.st_mtime;
     }
-    a->size = (long long)sb.st_size;
-    a->mtime = (long long)sb.st_mtime;
-    char *text = NULL, *errtext = NULL;
-    int rc = run_ffprobe(ffprobe, path, &text, &errtext);
-    if (rc == -ENOENT) {
-        a->error = xasprintf("unable to run %s: not installed (apt-get install ffmpeg)", ffprobe);
+    probe_t p;
+    int rc = probe_file(ffprobe, path, &p);
+    if (rc == 0 && !p.has_video) {
+        p.error = xstrdup("no video stream");
+        rc = -EINVAL;
+    }
+    if (rc != 0) {
+        a->error = xstrdup(p.error ? p.error : "unreadable");
+        probe_dispose(&p);
         return rc;
     }
-    cJSON *root = text ? cJSON_Parse(text) : NULL;
-    free(text);
-    const cJSON *format = cJSON_GetObjectItemCaseSensitive(root, "format");
-    if (rc != 0 || format == NULL) {
-        a->error = probe_reason(errtext ? errtext : "", path);
-        free(errtext);
-        cJSON_Delete(root);
-        return -EINVAL;
+    a->duration = p.duration;
+    a->start_time = p.start_time;
+    a->format = dup_or_null(p.format);
+    a->video_codec = dup_or_null(p.video.codec);
+    a->width = p.video.width;
+    a->height = p.video.height;
+    a->fps = xasprintf("%d/%d", p.video.fps_num, p.video.fps_den);
+    a->has_b_frames = p.video.has_b_frames;
+    a->pix_fmt = dup_or_null(p.video.pix_fmt);
+    a->profile = dup_or_null(p.video.profile);
+    a->field_order = xstrdup(probe_field_order_name(p.video.field_order));
+    a->sar_num = p.video.sar_num;
+    a->sar_den = p.video.sar_den;
+    if (p.has_audio) {
+        a->audio_codec = dup_or_null(p.audio.codec);
+        a->audio_rate = p.audio.sample_rate;
+        a->audio_channels = p.audio.channels;
     }
-    free(errtext);
-    a->format = xstrdup(jstr(format, "format_name"));
-    a->duration = jnum_str(format, "duration", 0);
-    a->start_time = jnum_str(format, "start_time", 0);
-    const cJSON *s;
-    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(root, "streams"))
-    {
-        const char *type = jstr(s, "codec_type");
-        if (type == NULL)
-            continue;
-        if (strcmp(type, "video") == 0 && a->video_codec == NULL) {
-            a->video_codec = xstrdup(jstr(s, "codec_name"));
-            a->width = (int)jnum_str(s, "width", 0);
-            a->height = (int)jnum_str(s, "height", 0);
-            a->fps = xstrdup(jstr(s, "r_frame_rate"));
-            a->has_b_frames = (int)jnum_str(s, "has_b_frames", 0);
-            a->pix_fmt = xstrdup(jstr(s, "pix_fmt"));
-        } else if (strcmp(type, "audio") == 0 && a->audio_codec == NULL) {
-            a->audio_codec = xstrdup(jstr(s, "codec_name"));
-            a->audio_rate = (int)jnum_str(s, "sample_rate", 0);
-            a->audio_channels = (int)jnum_str(s, "channels", 0);
-        }
-    }
-    cJSON_Delete(root);
-    if (a->duration <= 0.1) {
-        a->error = xstrdup("no usable duration (empty or truncated file)");
-        return -EINVAL;
-    }
-    if (a->video_codec == NULL) {
-        a->error = xstrdup("no video stream");
-        return -EINVAL;
-    }
+    probe_dispose(&p);
     return 0;
+}
+
+static enum probe_field_order field_order_of(const char *name)
+{
+    static const char *const names[] = {"unknown", "progressive", "tt", "bb", "tb", "bt"};
+    for (int i = 0; name != NULL && i < 6; i++)
+        if (strcmp(name, names[i]) == 0)
+            return (enum probe_field_order)i;
+    /* Rows probed before field order was recorded: the house rule needs an answer, and
+       those files were accepted as progressive then. */
+    return PROBE_FIELD_PROGRESSIVE;
 }
 
 int catalog_is_house(const asset_t *a, const house_format_t *h, const char **why)
 {
-    char fps[32];
-    snprintf(fps, sizeof(fps), "%d/%d", h->fps_num, h->fps_den);
-    const char *w = NULL;
-    if (a->format == NULL || strcmp(a->format, "mpegts") != 0)
-        w = "container is not MPEG-TS";
-    else if (a->video_codec == NULL || strcmp(a->video_codec, "h264") != 0)
-        w = "video is not H.264";
-    else if (a->width != h->width || a->height != h->height)
-        w = "frame size differs from the house format";
-    else if (a->fps == NULL || strcmp(a->fps, fps) != 0)
-        w = "frame rate differs from the house format";
-    else if (a->has_b_frames)
-        w = "has B-frames (cuts would not be clean)";
-    else if (a->pix_fmt == NULL || strcmp(a->pix_fmt, "yuv420p") != 0)
-        w = "pixel format is not yuv420p";
-    else if (a->audio_codec == NULL || strcmp(a->audio_codec, "aac") != 0)
-        w = "audio is missing or not AAC";
-    else if (a->audio_rate != h->audio_rate || a->audio_channels != h->audio_channels)
-        w = "audio rate or layout differs from the house format";
-    if (why != NULL)
-        *why = w;
-    return w == NULL;
+    probe_t p;
+    memset(&p, 0, sizeof(p));
+    p.format = a->format;
+    p.has_video = a->video_codec != NULL;
+    p.video.codec = a->video_codec;
+    p.video.profile = a->profile ? a->profile : (char *)"Main";
+    p.video.width = a->width;
+    p.video.height = a->height;
+    if (a->fps == NULL || sscanf(a->fps, "%d/%d", &p.video.fps_num, &p.video.fps_den) != 2)
+        p.video.fps_num = p.video.fps_den = 0;
+    p.video.has_b_frames = a->has_b_frames;
+    p.video.pix_fmt = a->pix_fmt;
+    p.video.sar_num = a->sar_num ? a->sar_num : 1;
+    p.video.sar_den = a->sar_den ? a->sar_den : 1;
+    p.video.field_order = field_order_of(a->field_order);
+    p.has_audio = a->audio_codec != NULL;
+    p.audio.codec = a->audio_codec;
+    p.audio.sample_rate = a->audio_rate;
+    p.audio.channels = a->audio_channels;
+    return probe_is_house(&p, h, why);
 }
 
 int catalog_conformed(sqlite3 *db, const char *path, const char *house_key, char **file,

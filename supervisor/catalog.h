@@ -22,6 +22,9 @@ typedef struct asset {
     char *fps;          /* r_frame_rate, e.g. "30000/1001" */
     int has_b_frames;
     char *pix_fmt;
+    char *profile;      /* e.g. "Main", or NULL */
+    char *field_order;  /* "progressive", "tt", ... or NULL when unknown */
+    int sar_num, sar_den; /* sample aspect ratio (1:1 when not stated) */
     char *audio_codec;  /* NULL when the file has no audio */
     int audio_rate, audio_channels;
     char *error;        /* why the file is unusable, or NULL */
@@ -31,7 +34,7 @@ typedef struct asset {
 void asset_dispose(asset_t *a);
 /** Looks up a cached probe that still matches the file on disk; 0, -ENOENT or -ESTALE. */
 int catalog_get(sqlite3 *db, const char *path, asset_t *out);
-/** Runs ffprobe on path (blocking: call from a worker); 0 or a negative errno with a->error set. */
+/** Probes path (blocking: call from a worker); 0 or a negative errno with a->error set. */
 int catalog_probe(const char *ffprobe, const char *path, asset_t *out);
 /** Stores a probe result (including failures) in the cache. */
 int catalog_store(sqlite3 *db, const asset_t *a);
@@ -47,7 +50,10 @@ int catalog_conformed(sqlite3 *db, const char *path, const char *house_key, char
  */
 int catalog_airs_as_house(sqlite3 *db, const asset_t *a, const house_format_t *house,
                           const char **why);
-/** True when a file can be stream-copied into a house-format channel. Sets *why otherwise. */
+/**
+ * True when a file can be stream-copied into a house-format channel: the same rule as
+ * probe_is_house, applied to what the catalog stored. Sets *why otherwise.
+ */
 int catalog_is_house(const asset_t *a, const house_format_t *house, const char **why);
 
 #endif

@@ -188,6 +188,10 @@ static void conform_one(librarian_t *lib, sqlite3 *db, const config_t *cfg, cons
     conform_opts_t o;
     conform_opts_init(&o);
     o.nice = cfg->conform_nice;
+    /* With several conforms at once, one encoder thread each keeps them from fighting
+       the channels (and each other) for every core; the CPU per conform is the same. */
+    if (cfg->conform_jobs > 1)
+        o.threads = 1;
     o.cancel = &lib->cancel;
     conform_result_t r;
     double t0 = wall_now();
