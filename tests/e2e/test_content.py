@@ -290,8 +290,9 @@ class Content(unittest.TestCase):
         channel airing it switches to stream copy; /api/assets serves the catalog."""
         self.st.start()
         try:
-            status, doc = self.st.get_json("/api/channels/7")
-            self.assertEqual(status, 200)
+            # Channels appear once the station has looked at its library.
+            self.assertTrue(harness.wait_until(
+                lambda: self.st.get_json("/api/channels/7")[0] == 200, 20))
             t0 = time.monotonic()
 
             def conformed():
