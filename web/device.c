@@ -85,8 +85,9 @@ static void make_identity(device_identity_t *d)
     uint8_t r[4 + 24];
     random_bytes(r, sizeof(r));
     uint32_t id = (uint32_t)r[0] << 24 | (uint32_t)r[1] << 16 | (uint32_t)r[2] << 8 | r[3];
-    /* Real units start 1; avoid 0xFFFFFFFF, the wildcard, by construction. */
-    id = device_id_fix((id & 0x0FFFFFFFu) | 0x10000000u);
+    /* The 0x105 prefix of current units: libhdhomerun treats some other 0x1xx prefixes
+       as legacy models, and it is never 0xFFFFFFFF, the wildcard. */
+    id = device_id_fix((id & 0x000FFFFFu) | 0x10500000u);
     snprintf(d->id_hex, sizeof(d->id_hex), "%08X", id);
     static const char alnum[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     for (size_t i = 0; i < 24; i++)

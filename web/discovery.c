@@ -51,7 +51,7 @@
 #define SSDP_GROUP "239.255.255.250"
 #define SSDP_DEVICE_TYPE "urn:schemas-upnp-org:device:MediaServer:1"
 #define SSDP_MAX_AGE 1800                  /* seconds a client may cache us */
-#define SSDP_NOTIFY_EVERY (15 * 60 * 1000) /* re-announce well within max-age */
+#define SSDP_NOTIFY_EVERY (10 * 60 * 1000) /* a third of max-age: one lost NOTIFY is fine */
 #define SSDP_MAX_DELAY_MS 1000             /* reply delay cap, see on_ssdp_packet */
 #define SSDP_MAX_PENDING 32                /* delayed replies held at once */
 
@@ -581,8 +581,10 @@ static void ssdp_reply_later(discovery_t *d, const packet_t *pkt, int which, uin
 static void on_ssdp_packet(responder_t *r, const packet_t *p)
 {
     char man[64], st[200], mx[16];
-    if (strncmp(p->buf, "M-SEARCH * HTTP/1.1\r\n", 21) != 0 ||
-        !ssdp_header(p->buf, "MAN", man, sizeof(man)) || strstr(man, "ssdp:discover") == NULL ||
+    bool start_line = strncmp(p->buf, "M-SEARCH * HTTP/1.1", 19) == 0 &&
+                      (p->buf[19] == '\r' || p->buf[19] == '\n');
+    if (!start_line || !ssdp_header(p->buf, "MAN", man, sizeof(man)) ||
+        strstr(man, "ssdp:discover") == NULL ||
         !ssdp_header(p->buf, "ST", st, sizeof(st)))
         return;
     int which = ssdp_wanted(r->d, st);
@@ -598,7 +600,7 @@ static void on_ssdp_packet(responder_t *r, const packet_t *p)
         ssdp_send_reply(r->d, &p->from, local_addr(r->d, p), which);
         return;
     }
-    uint64_t cap = wait * 1000 < SSDP_MAX_DELAY_MS ? (uint64_t)wait * 1000 : SSDP_MAX_DELAY_MS;
+    uint64_t cap = wait >= SSDP_MAX_DELAY_MS / 1000 ? SSDP_MAX_DELAY_MS : (uint64_t)wait * 1000;
     ssdp_reply_later(r->d, p, which, random_u32() % cap);
 }
 
