@@ -578,6 +578,30 @@ static void apply_overrides(run_ctx_t *c)
     exec_sql(c->db, "COMMIT");
 }
 
+typedef struct work_queue {
+    work_t *v;
+    size_t n, cap;
+} work_queue_t;
+
+/* An unchanged file is settled at once (counted, seen_at refreshed); a new or changed
+   one joins the queue for pass 2. 0 or -EIO. */
+static int settle_or_queue(run_ctx_t *c, work_queue_t *q, work_t w, double run_start)
+{
+    int known = check_known(c->db, w.file, w.kind, w.root, run_start, &w.is_new);
+    if (known < 0)
+        return known;
+    if (known == 1) {
+        c->report->unchanged++;
+        return 0;
+    }
+    if (q->n == q->cap) {
+        q->cap = q->cap ? q->cap * 2 : 64;
+        q->v = xrealloc(q->v, q->cap * sizeof(*q->v));
+    }
+    q->v[q->n++] = w;
+    return 0;
+}
+
 static int cmp_path(const void *key, const void *elem)
 {
     return strcmp(key, ((const scan_file_t *)elem)->path);
@@ -600,8 +624,7 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     scan_list_t *lists = xcalloc(cfg->n_media ? cfg->n_media : 1, sizeof(*lists));
     int *scanned = xcalloc(cfg->n_media ? cfg->n_media : 1, sizeof(*scanned));
     run_ctx_t ctx = {db, cfg, opts, NULL, report, warnings};
-    work_t *work = NULL;
-    size_t n_work = 0, cap_work = 0;
+    work_queue_t q = {0};
     int rc = 0;
 
     /* Pass 1: walk the roots; unchanged files are settled here. */
@@ -615,22 +638,10 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
         }
         scanned[i] = 1;
         report->found += lists[i].n;
-        for (size_t j = 0; j < lists[i].n && rc == 0; j++) {
-            int is_new;
-            int known = check_known(db, &lists[i].files[j], root->kind, root->path, run_start,
-                                    &is_new);
-            if (known < 0) {
-                rc = known;
-            } else if (known == 1) {
-                report->unchanged++;
-            } else {
-                if (n_work == cap_work) {
-                    cap_work = cap_work ? cap_work * 2 : 64;
-                    work = xrealloc(work, cap_work * sizeof(*work));
-                }
-                work[n_work++] = (work_t){&lists[i].files[j], root->kind, root->path, is_new, NULL};
-            }
-        }
+        for (size_t j = 0; j < lists[i].n && rc == 0; j++)
+            rc = settle_or_queue(&ctx, &q,
+                                 (work_t){&lists[i].files[j], root->kind, root->path, 0, NULL},
+                                 run_start);
     }
 
     /* Plex's files join pass 1; one also under a media root is that root's. */
@@ -638,44 +649,30 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     if (cfg->plex.url != NULL && rc == 0) {
         scan_plex(&ctx, &pf);
         report->found += pf.list.n;
-        for (size_t j = 0; j < pf.list.n && rc == 0; j++) {
-            if (under_a_root(lists, cfg->n_media, pf.list.files[j].path))
-                continue;
-            int is_new;
-            int known = check_known(db, &pf.list.files[j], pf.kind[j], pf.root, run_start,
-                                    &is_new);
-            if (known < 0) {
-                rc = known;
-            } else if (known == 1) {
-                report->unchanged++;
-            } else {
-                if (n_work == cap_work) {
-                    cap_work = cap_work ? cap_work * 2 : 64;
-                    work = xrealloc(work, cap_work * sizeof(*work));
-                }
-                work[n_work++] = (work_t){&pf.list.files[j], pf.kind[j], pf.root, is_new,
-                                          &pf.meta[j]};
-            }
-        }
+        for (size_t j = 0; j < pf.list.n && rc == 0; j++)
+            if (!under_a_root(lists, cfg->n_media, pf.list.files[j].path))
+                rc = settle_or_queue(
+                    &ctx, &q,
+                    (work_t){&pf.list.files[j], pf.kind[j], pf.root, 0, &pf.meta[j]}, run_start);
     }
 
     /* Pass 2: the slow part, with progress. */
     progress_t prog;
-    if (opts->progress != NULL && n_work > 0)
-        progress_start(&prog, opts->progress, "ingest", (long)n_work, 0);
-    for (size_t k = 0; k < n_work && rc == 0; k++) {
+    if (opts->progress != NULL && q.n > 0)
+        progress_start(&prog, opts->progress, "ingest", (long)q.n, 0);
+    for (size_t k = 0; k < q.n && rc == 0; k++) {
         if (opts->cancel != NULL && atomic_load(opts->cancel)) {
             rc = -ECANCELED;
             break;
         }
-        const char *slash = strrchr(work[k].file->path, '/');
+        const char *slash = strrchr(q.v[k].file->path, '/');
         if (opts->progress != NULL)
             progress_update(&prog, (long)k, report->media_seconds, slash ? slash + 1 : NULL);
-        rc = ingest_file(&ctx, &work[k], wall_now());
+        rc = ingest_file(&ctx, &q.v[k], wall_now());
     }
-    if (opts->progress != NULL && n_work > 0) {
+    if (opts->progress != NULL && q.n > 0) {
         if (rc == 0)
-            prog.done = (long)n_work;
+            prog.done = (long)q.n;
         prog.done_media = report->media_seconds;
         progress_finish(&prog);
     }
@@ -696,7 +693,7 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     plex_found_dispose(&pf);
     free(lists);
     free(scanned);
-    free(work);
+    free(q.v);
     report->seconds = wall_now() - run_start;
     return rc;
 }
