@@ -276,28 +276,58 @@ int util_parse_iso8601(const char *s, double *out)
     return 0;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
+   surrogates, nothing past U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *p)
+{
+    unsigned char c = p[0];
+#define CONT(x) (((x) & 0xC0) == 0x80)
+    if (c >= 0xC2 && c <= 0xDF)
+        return CONT(p[1]) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        return p[1] >= lo && p[1] <= hi && CONT(p[2]) ? 3 : 0;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        return p[1] >= lo && p[1] <= hi && CONT(p[2]) && CONT(p[3]) ? 4 : 0;
+    }
+#undef CONT
+    return 0;
+}
+
+/* File names and titles are not always UTF-8 (a Latin-1 name from an old disk), and
+   one bad byte makes a whole guide unparseable, so every string is checked here. */
 void strbuf_put_xml(strbuf_t *sb, const char *s)
 {
-    const char *run = s;
-    for (const char *p = s;; p++) {
-        unsigned char c = (unsigned char)*p;
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    while (*p != '\0') {
         const char *rep = NULL;
-        switch (c) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': rep = "&quot;"; break;
-        case '\'': rep = "&apos;"; break;
-        default:
-            if (c == 0 || (c < 0x20 && c != '\t' && c != '\n' && c != '\r'))
-                rep = "";
+        size_t len = 1;
+        if (*p < 0x80) {
+            switch (*p) {
+            case '&': rep = "&amp;"; break;
+            case '<': rep = "&lt;"; break;
+            case '>': rep = "&gt;"; break;
+            case '"': rep = "&quot;"; break;
+            case '\'': rep = "&apos;"; break;
+            default:
+                if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
+                    rep = "";
+            }
+        } else if ((len = utf8_len(p)) == 0) {
+            rep = "\xEF\xBF\xBD";
+            len = 1;
+        } else if (len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) {
+            rep = ""; /* U+FFFE and U+FFFF are not XML characters */
         }
-        if (rep == NULL)
-            continue;
-        strbuf_append(sb, run, (size_t)(p - run));
-        if (c == 0)
-            return;
-        strbuf_puts(sb, rep);
-        run = p + 1;
+        if (rep != NULL) {
+            strbuf_append(sb, (const char *)run, (size_t)(p - run));
+            strbuf_puts(sb, rep);
+            run = p + len;
+        }
+        p += len;
     }
+    strbuf_append(sb, (const char *)run, (size_t)(p - run));
 }
+

@@ -44,8 +44,8 @@ void strbuf_vprintf(strbuf_t *sb, const char *fmt, va_list ap);
 char *strbuf_steal(strbuf_t *sb);
 /**
  * Appends s escaped for XML text and attribute values (&, <, >, both quotes); drops
- * the control characters XML 1.0 forbids, so a stray byte in a title cannot make a
- * document invalid.
+ * the control characters XML 1.0 forbids and replaces bytes that are not UTF-8 with
+ * U+FFFD, so a stray byte in a title cannot make a document invalid.
  */
 void strbuf_put_xml(strbuf_t *sb, const char *s);
 

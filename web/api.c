@@ -17,6 +17,7 @@
 #include "station.h"
 #include "stream.h"
 #include "util.h"
+#include "xmltv.h"
 
 static void add_time(cJSON *obj, const char *key, double t)
 {
@@ -37,7 +38,26 @@ static cJSON *airing_json(const char *title, const char *path, double start, dou
     return o;
 }
 
-static cJSON *channel_json(channel_t *ch)
+/* The program on air as the guide shows it (xmltv.c decides, so the two agree). */
+static cJSON *program_json(station_t *st, const char *number)
+{
+    const channel_conf_t *conf = config_find_channel(station_config(st), number);
+    xmltv_programme_t p;
+    if (conf == NULL ||
+        xmltv_programme_at(station_db(st), station_config(st), conf, clock_now(), &p) != 0)
+        return cJSON_CreateNull();
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "title", p.title);
+    if (p.sub_title != NULL)
+        cJSON_AddStringToObject(o, "sub_title", p.sub_title);
+    cJSON_AddStringToObject(o, "kind", p.kind);
+    add_time(o, "start", p.start);
+    add_time(o, "end", p.stop);
+    xmltv_programme_dispose(&p);
+    return o;
+}
+
+static cJSON *channel_json(station_t *st, channel_t *ch)
 {
     channel_status_t s;
     channel_get_status(ch, &s);
@@ -62,41 +82,19 @@ static cJSON *channel_json(channel_t *ch)
         cJSON_AddItemToObject(o, "next", airing_json(s.next_title, s.next_path, s.next_start, s.next_end));
     else
         cJSON_AddNullToObject(o, "next");
+    cJSON_AddItemToObject(o, "program", program_json(st, s.number));
     const hls_segment_t *seg = hls_window_newest(channel_hls(ch));
     cJSON_AddNumberToObject(o, "newest_segment", seg ? (double)seg->seq : -1);
     return o;
 }
 
-/* A query parameter's value into buf ("" when absent). */
-static void query_param(h2o_req_t *req, const char *name, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    if (req->query_at == SIZE_MAX)
-        return;
-    const char *q = req->path.base + req->query_at + 1;
-    size_t qlen = req->path.len - req->query_at - 1, nlen = strlen(name);
-    for (size_t i = 0; i < qlen;) {
-        size_t end = i;
-        while (end < qlen && q[end] != '&')
-            end++;
-        if (end - i > nlen && strncmp(q + i, name, nlen) == 0 && q[i + nlen] == '=') {
-            size_t vlen = end - i - nlen - 1;
-            if (vlen >= size)
-                vlen = size - 1;
-            memcpy(buf, q + i + nlen + 1, vlen);
-            buf[vlen] = '\0';
-            return;
-        }
-        i = end + 1;
-    }
-}
 
 /* A time window from ?date=YYYY-MM-DD (the channel's local day, via the printer) or
    ?hours=H from now (default 24, at most 24 * 31). */
 static void window(h2o_req_t *req, sched_ms_t *a, sched_ms_t *b)
 {
     char hours[16];
-    query_param(req, "hours", hours, sizeof(hours));
+    reply_query_param(req, "hours", hours, sizeof(hours));
     double h = hours[0] ? strtod(hours, NULL) : 24;
     if (!(h > 0) || h > 24 * 31)
         h = 24;
@@ -132,7 +130,7 @@ static void channel_logs(h2o_req_t *req, station_t *st, const char *rest)
         return;
     }
     char date[16];
-    query_param(req, "date", date, sizeof(date));
+    reply_query_param(req, "date", date, sizeof(date));
     if (date[0]) {
         strbuf_t sb;
         strbuf_init(&sb);
@@ -195,8 +193,8 @@ static void channel_logs(h2o_req_t *req, station_t *st, const char *rest)
 static void as_run(h2o_req_t *req, station_t *st)
 {
     char channel[32], limit_s[16];
-    query_param(req, "channel", channel, sizeof(channel));
-    query_param(req, "limit", limit_s, sizeof(limit_s));
+    reply_query_param(req, "channel", channel, sizeof(channel));
+    reply_query_param(req, "limit", limit_s, sizeof(limit_s));
     int limit = limit_s[0] ? atoi(limit_s) : 100;
     if (limit <= 0 || limit > 10000)
         limit = 100;
@@ -276,7 +274,7 @@ int api_handle(h2o_req_t *req, station_t *st, const char *path)
     if (strcmp(path, "/api/channels") == 0 || strcmp(path, "/api/channels/") == 0) {
         cJSON *arr = cJSON_CreateArray();
         for (size_t i = 0; i < station_channel_count(st); i++)
-            cJSON_AddItemToArray(arr, channel_json(station_channel_at(st, i)));
+            cJSON_AddItemToArray(arr, channel_json(st, station_channel_at(st, i)));
         reply_json(req, 200, arr);
         return 1;
     }
@@ -293,7 +291,7 @@ int api_handle(h2o_req_t *req, station_t *st, const char *path)
         if (ch == NULL)
             reply_error(req, 404, "no channel %s", path + 14);
         else
-            reply_json(req, 200, channel_json(ch));
+            reply_json(req, 200, channel_json(st, ch));
         return 1;
     }
     reply_error(req, 404, "no API route %s", path);

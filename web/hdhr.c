@@ -17,6 +17,7 @@
 #include "reply.h"
 #include "station.h"
 #include "util.h"
+#include "xmltv.h"
 
 static int method_is(h2o_req_t *req, const char *m)
 {
@@ -157,7 +158,8 @@ static void serve_m3u(h2o_req_t *req, station_t *st)
     const config_t *cfg = station_config(st);
     for (size_t i = 0; i < cfg->n_channels; i++) {
         const channel_conf_t *c = &cfg->channels[i];
-        char *id = xasprintf("retrovue.%s", c->number);
+        char id[64];
+        xmltv_channel_id(c->number, id, sizeof(id));
         strbuf_puts(&sb, "#EXTINF:-1");
         m3u_attr(&sb, "tvg-id", id);
         m3u_attr(&sb, "tvg-name", c->name);
@@ -170,7 +172,6 @@ static void serve_m3u(h2o_req_t *req, station_t *st)
         m3u_attr(&sb, "channel-number", c->number);
         m3u_attr(&sb, "group-title", cfg->tuner.friendly_name);
         strbuf_printf(&sb, ",%s\n%s/channel/%s.%s\n", c->name, base, c->number, hls ? "m3u8" : "ts");
-        free(id);
     }
     reply_text(req, 200, "audio/x-mpegurl; charset=utf-8", "no-cache", sb.data, sb.len);
     strbuf_dispose(&sb);

@@ -2,8 +2,8 @@
  * The XMLTV guide. Programmes come from a schedule's coarse log (programs, never its
  * commercials) or from a playlist's loop, and describe() is the one place program
  * metadata enters the guide. The document is made a channel-day at a time and
- * streamed with one h2o_send in flight, so a guide of 50 channels by 7 days costs
- * one chunk of memory, not the whole document.
+ * streamed with one h2o_send in flight, so a guide of 50 channels by 7 days holds a
+ * week of one channel's coarse log and one send's worth of XML, never the document.
  */
 #include "xmltv.h"
 
@@ -25,14 +25,16 @@
 #include "tz.h"
 
 #define DAY 86400.0
-#define LOOKBACK (2 * 3600.0)  /* the guide starts this long before now, or at the program on air */
+#define LOOKBACK (2 * 3600.0)  /* the guide starts with what aired this long before now */
 #define PLAYLIST_DAYS 3        /* playlists' horizon when no schedule sets a longer one */
 #define MIN_PROGRAMME 300.0    /* playlists: items this long always start a programme */
 #define MIN_GROUP 120.0        /* playlists: no programme is shorter than this */
 #define MAIN_SHARE 0.6         /* playlists: a programme is named for an item this much of it */
 #define EPS 1e-6               /* boundary tolerance, the same as playout_at's */
+#define FETCH_DAYS 7           /* the coarse log is read this many days at a time */
 #define SEND_MIN 32768         /* pieces are gathered into sends of at least this many bytes */
 #define LIST_MAX 10            /* titles named in a merged programme's description */
+#define KIND_PLAYLIST "playlist" /* a programme from a playlist's loop */
 
 /* ---------------------------------------------------------------- formatting */
 
@@ -41,17 +43,43 @@ void xmltv_channel_id(const char *number, char *buf, size_t size)
     snprintf(buf, size, "retrovue.%s", number);
 }
 
+/* Writes n digits of v at p (the guide formats thousands of times; printf would
+   be most of its cost). */
+static char *digits(char *p, long long v, int n)
+{
+    for (int i = n - 1; i >= 0; i--) {
+        p[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return p + n;
+}
+
 void xmltv_format_time(long long t, int offset_s, char *buf, size_t size)
 {
+    char tmp[32];
     long long l = t + offset_s;
     long long day = l >= 0 ? l / 86400 : -((-l + 86399) / 86400);
     long long sod = l - day * 86400;
     int y, m, d;
     tz_civil_from_days(day, &y, &m, &d);
     int off = offset_s < 0 ? -offset_s : offset_s;
-    snprintf(buf, size, "%04d%02d%02d%02d%02d%02d %c%02d%02d", y, m, d, (int)(sod / 3600),
-             (int)(sod / 60 % 60), (int)(sod % 60), offset_s < 0 ? '-' : '+', off / 3600,
-             off / 60 % 60);
+    char *p = digits(tmp, y < 0 ? 0 : y > 9999 ? 9999 : y, 4);
+    p = digits(p, m, 2);
+    p = digits(p, d, 2);
+    p = digits(p, sod / 3600, 2);
+    p = digits(p, sod / 60 % 60, 2);
+    p = digits(p, sod % 60, 2);
+    *p++ = ' ';
+    *p++ = offset_s < 0 ? '-' : '+';
+    p = digits(p, off / 3600 % 100, 2);
+    p = digits(p, off / 60 % 60, 2);
+    size_t n = (size_t)(p - tmp);
+    if (size == 0)
+        return;
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
 }
 
 void xmltv_episode_ns(int season, int episode, char *buf, size_t size)
@@ -62,61 +90,6 @@ void xmltv_episode_ns(int season, int episode, char *buf, size_t size)
     if (episode > 0)
         snprintf(e, sizeof(e), "%d", episode - 1);
     snprintf(buf, size, "%s.%s.", s, e);
-}
-
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629: no overlongs, no
-   surrogates, nothing past U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *p)
-{
-    unsigned char c = p[0];
-#define CONT(x) (((x) & 0xC0) == 0x80)
-    if (c >= 0xC2 && c <= 0xDF)
-        return CONT(p[1]) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
-        return p[1] >= lo && p[1] <= hi && CONT(p[2]) ? 3 : 0;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
-        return p[1] >= lo && p[1] <= hi && CONT(p[2]) && CONT(p[3]) ? 4 : 0;
-    }
-#undef CONT
-    return 0;
-}
-
-/* File names and titles are not always UTF-8 (a Latin-1 name from an old disk), and
-   one bad byte makes a whole guide unparseable, so every string is checked here. */
-void xmltv_escape(strbuf_t *sb, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s, *run = p;
-    while (*p != '\0') {
-        const char *rep = NULL;
-        size_t len = 1;
-        if (*p < 0x80) {
-            switch (*p) {
-            case '&': rep = "&amp;"; break;
-            case '<': rep = "&lt;"; break;
-            case '>': rep = "&gt;"; break;
-            case '"': rep = "&quot;"; break;
-            case '\'': rep = "&apos;"; break;
-            default:
-                if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
-                    rep = "";
-            }
-        } else if ((len = utf8_len(p)) == 0) {
-            rep = "\xEF\xBF\xBD";
-            len = 1;
-        } else if (len == 3 && p[0] == 0xEF && p[1] == 0xBF && p[2] >= 0xBE) {
-            rep = ""; /* U+FFFE and U+FFFF are not XML characters */
-        }
-        if (rep != NULL) {
-            strbuf_append(sb, (const char *)run, (size_t)(p - run));
-            strbuf_puts(sb, rep);
-            run = p + len;
-        }
-        p += len;
-    }
-    strbuf_append(sb, (const char *)run, (size_t)(p - run));
 }
 
 /* Times are written in whole seconds; rounding to the millisecond first makes a
@@ -139,7 +112,7 @@ typedef struct series_meta {
    first-aired date, episode title, genres, artwork) belongs here, and describe() is
    the only function that turns it into a programme. */
 typedef struct program_facts {
-    const char *kind;           /* SCHED_KIND_* or "playlist" */
+    const char *kind;           /* SCHED_KIND_* or KIND_PLAYLIST */
     const char *path;           /* the program's file, or NULL */
     const char *coarse_title;   /* the coarse log's title, or NULL */
     const char *block;          /* the schedule block's name, or NULL */
@@ -174,7 +147,8 @@ static char *pretty_name(const char *path)
 }
 
 /* Finds an "S01E01" word in a pretty name: the text before it (the series), the
-   numbers, and the text after it (an episode title, when the file has one). */
+   numbers, and the text after it (an episode title, when the file has one). before
+   and after may be NULL when only the question matters. */
 static int split_episode(const char *name, char **before, int *season, int *episode,
                          char **after)
 {
@@ -194,10 +168,12 @@ static int split_episode(const char *name, char **before, int *season, int *epis
         size_t n = (size_t)(p - name);
         while (n > 0 && name[n - 1] == ' ')
             n--;
-        *before = n > 0 ? xstrndup(name, n) : NULL;
         while (*e == ' ')
             e++;
-        *after = *e != '\0' ? xstrdup(e) : NULL;
+        if (before != NULL)
+            *before = n > 0 ? xstrndup(name, n) : NULL;
+        if (after != NULL)
+            *after = *e != '\0' ? xstrdup(e) : NULL;
         *season = (int)s;
         *episode = (int)ep;
         return 1;
@@ -300,14 +276,14 @@ static void describe(const program_facts_t *f, xmltv_programme_t *p)
 {
     char *name = f->path != NULL ? pretty_name(f->path) : NULL;
     if (strcmp(f->kind, SCHED_KIND_OFF_AIR) == 0) {
-        p->kind = "off_air";
+        p->kind = SCHED_KIND_OFF_AIR;
         p->title = xstrdup("Off Air");
         p->desc = xasprintf("%s is off the air.", f->channel_name);
     } else if (strcmp(f->kind, SCHED_KIND_FILL) == 0) {
-        p->kind = "fill";
+        p->kind = SCHED_KIND_FILL;
         p->title = xstrdup(f->block != NULL ? f->block : f->channel_name);
     } else if (strcmp(f->kind, SCHED_KIND_MOVIE) == 0) {
-        p->kind = "movie";
+        p->kind = SCHED_KIND_MOVIE;
         char *title = xstrdup(name ? name : f->coarse_title ? f->coarse_title : "");
         p->date = take_year(title);
         p->title = title;
@@ -315,13 +291,10 @@ static void describe(const program_facts_t *f, xmltv_programme_t *p)
             p->desc = xasprintf("A feature presentation of %s.", f->block);
         add_category(p, "Movie");
         p->previously_shown = 1;
-    } else if (strcmp(f->kind, "playlist") == 0) {
-        p->kind = "playlist";
-        char *before = NULL, *after = NULL;
+    } else if (strcmp(f->kind, KIND_PLAYLIST) == 0) {
+        p->kind = KIND_PLAYLIST;
         int s, e;
-        if (name != NULL && split_episode(name, &before, &s, &e, &after)) {
-            free(before);
-            free(after);
+        if (name != NULL && split_episode(name, NULL, &s, &e, NULL)) {
             describe_episode(p, f, name);
         } else {
             char *title = xstrdup(name ? name : "");
@@ -329,7 +302,7 @@ static void describe(const program_facts_t *f, xmltv_programme_t *p)
             p->title = title;
         }
     } else {
-        p->kind = "program";
+        p->kind = SCHED_KIND_PROGRAM;
         describe_episode(p, f, name);
     }
     if (p->title[0] == '\0') {
@@ -420,6 +393,7 @@ typedef struct loop {
     size_t n_groups;
     double origin;      /* UTC seconds when a cycle began */
     double cycle;
+    int refs;           /* holders: the cache, guides being written, a caller */
 } loop_t;
 
 static void loop_free(loop_t *l)
@@ -445,15 +419,21 @@ static void add_group(loop_t *l, size_t first, size_t n, double off)
 }
 
 /* The loop the channel airs: its items with the durations from the catalog, skipping
-   what the channel skips (files that failed to probe). NULL when nothing is known. */
-static loop_t *loop_build(sqlite3 *db, char *const *items, size_t n_items, double epoch)
+   what the channel skips (files that failed to probe). NULL when nothing is known.
+   *complete says whether the catalog knew every item (else a probe is still due). */
+static loop_t *loop_build(sqlite3 *db, char *const *items, size_t n_items, double epoch,
+                          int *complete)
 {
     loop_t *l = xcalloc(1, sizeof(*l));
+    l->refs = 1;
     double cycle = 0;
+    *complete = 1;
     for (size_t i = 0; i < n_items; i++) {
         asset_t a;
-        if (catalog_get(db, items[i], &a) != 0)
+        if (catalog_get(db, items[i], &a) != 0) {
+            *complete = 0;
             continue;
+        }
         if (a.error == NULL && a.duration > 0) {
             l->paths = xrealloc(l->paths, (l->n_items + 1) * sizeof(char *));
             l->titles = xrealloc(l->titles, (l->n_items + 1) * sizeof(char *));
@@ -536,6 +516,84 @@ static loop_t *loop_build(sqlite3 *db, char *const *items, size_t n_items, doubl
     return l;
 }
 
+static void loop_release(loop_t *l)
+{
+    if (l != NULL && --l->refs == 0)
+        loop_free(l);
+}
+
+/*
+ * Built loops are kept a while: building one reads the catalog once per item (tens
+ * of milliseconds for a playlist of a thousand), and /api/channels asks on every
+ * poll. A loop is kept only when the catalog knew every item, and for LOOP_TTL, so
+ * what a probe learns (at start-up, after a reload) shows within that time.
+ */
+#define LOOP_TTL 30.0 /* seconds of real time */
+
+typedef struct loop_cache {
+    char *number;
+    sqlite3 *db;
+    uint64_t key;     /* the epoch and the items */
+    double built_at;  /* clock_monotonic() */
+    loop_t *loop;
+    struct loop_cache *next;
+} loop_cache_t;
+
+static loop_cache_t *loop_cache;
+
+static uint64_t loop_key(double epoch, char *const *items, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    const unsigned char *e = (const unsigned char *)&epoch;
+    for (size_t i = 0; i < sizeof(epoch); i++)
+        h = (h ^ e[i]) * 1099511628211ULL;
+    for (size_t i = 0; i < n; i++)
+        for (const unsigned char *p = (const unsigned char *)items[i];; p++) {
+            h = (h ^ *p) * 1099511628211ULL; /* the NUL too: "ab","c" is not "a","bc" */
+            if (*p == '\0')
+                break;
+        }
+    return h;
+}
+
+/* A playlist channel's loop, built or from the cache; the caller releases it. */
+static loop_t *loop_get(sqlite3 *db, const char *number, char *const *items, size_t n_items,
+                        double epoch)
+{
+    uint64_t key = loop_key(epoch, items, n_items);
+    double now = clock_monotonic();
+    for (loop_cache_t **pp = &loop_cache; *pp != NULL;) {
+        loop_cache_t *e = *pp;
+        if (e->db == db && strcmp(e->number, number) == 0 && e->key == key &&
+            now - e->built_at < LOOP_TTL) {
+            e->loop->refs++;
+            return e->loop;
+        }
+        if ((e->db == db && strcmp(e->number, number) == 0) || now - e->built_at >= LOOP_TTL) {
+            *pp = e->next; /* stale, or a channel gone from the configuration */
+            loop_release(e->loop);
+            free(e->number);
+            free(e);
+            continue;
+        }
+        pp = &e->next;
+    }
+    int complete;
+    loop_t *l = loop_build(db, items, n_items, epoch, &complete);
+    if (l != NULL && complete) {
+        loop_cache_t *e = xcalloc(1, sizeof(*e));
+        e->number = xstrdup(number);
+        e->db = db;
+        e->key = key;
+        e->built_at = now;
+        e->loop = l;
+        l->refs++;
+        e->next = loop_cache;
+        loop_cache = e;
+    }
+    return l;
+}
+
 static double group_start(const loop_t *l, size_t g, long long j)
 {
     return l->origin + (double)j * l->cycle + l->groups[g].off;
@@ -586,33 +644,34 @@ static void group_programme(const loop_t *l, size_t g, double start, double stop
     }
     memset(p, 0, sizeof(*p));
     if (l->units[main].dur > MAIN_SHARE * total) {
-        program_facts_t f = {.kind = "playlist",
+        program_facts_t f = {.kind = KIND_PLAYLIST,
                              .path = l->paths[l->units[main].item],
                              .channel_name = channel_name};
         describe(&f, p);
     } else {
-        p->kind = "playlist";
+        p->kind = KIND_PLAYLIST;
         p->title = xstrdup(channel_name);
+        /* The first few distinct items, in order. */
+        size_t named[LIST_MAX], n_named = 0;
+        int more = 0;
         strbuf_t sb;
         strbuf_init(&sb);
-        size_t named = 0, more = 0;
         for (size_t u = gr->first; u < gr->first + gr->n; u++) {
-            const char *t = l->titles[l->units[u].item];
-            int seen = 0;
-            for (size_t k = gr->first; k < u && !seen; k++)
-                seen = l->units[k].item == l->units[u].item;
-            if (seen)
+            size_t item = l->units[u].item, k = 0;
+            while (k < n_named && named[k] != item)
+                k++;
+            if (k < n_named)
                 continue;
-            if (named == LIST_MAX) {
-                more++;
-                continue;
+            if (n_named == LIST_MAX) {
+                more = 1;
+                break;
             }
-            strbuf_printf(&sb, "%s%s", named ? ", " : "", t);
-            named++;
+            if (n_named > 0)
+                strbuf_puts(&sb, ", ");
+            strbuf_puts(&sb, l->titles[item]);
+            named[n_named++] = item;
         }
-        if (more > 0)
-            strbuf_printf(&sb, " and %zu more", more);
-        strbuf_puts(&sb, ".");
+        strbuf_puts(&sb, more ? " and more." : ".");
         p->desc = strbuf_steal(&sb);
     }
     p->start = start;
@@ -649,7 +708,7 @@ int xmltv_programme_at(sqlite3 *db, const config_t *cfg, const channel_conf_t *c
         schedule_slots_free(slots, n);
         return 0;
     }
-    loop_t *l = loop_build(db, conf->items, conf->n_items, conf->epoch);
+    loop_t *l = loop_get(db, conf->number, conf->items, conf->n_items, conf->epoch);
     if (l == NULL)
         return -ENOENT;
     size_t g, ng;
@@ -659,7 +718,7 @@ int xmltv_programme_at(sqlite3 *db, const config_t *cfg, const channel_conf_t *c
     nj = j;
     group_next(l, &ng, &nj);
     group_programme(l, g, group_start(l, g, j), group_start(l, ng, nj), conf->name, out);
-    loop_free(l);
+    loop_release(l);
     return 0;
 }
 
@@ -676,6 +735,9 @@ typedef struct guide_channel {
     int started;
     double cursor, end;  /* the next channel-day starts at cursor; the horizon */
     sched_ms_t last_stop; /* schedule: where the last programme written ends */
+    sched_slot_t *slots; /* schedule: coarse entries read ahead, the next at next_slot */
+    size_t n_slots, next_slot;
+    double fetched;      /* schedule: read up to here */
     loop_t *loop;        /* playlist: built at the channel's first day */
     size_t g;            /* playlist: the next group to write */
     long long j;
@@ -758,7 +820,8 @@ void xmltv_guide_free(xmltv_guide_t *g)
         for (size_t k = 0; k < c->n_items; k++)
             free(c->items[k]);
         free(c->items);
-        loop_free(c->loop);
+        loop_release(c->loop);
+        schedule_slots_free(c->slots, c->n_slots);
     }
     free(g->channels);
     free(g->base_url);
@@ -769,9 +832,14 @@ static void element(strbuf_t *out, const char *name, const char *text)
 {
     if (text == NULL || text[0] == '\0')
         return;
-    strbuf_printf(out, "    <%s>", name);
-    xmltv_escape(out, text);
-    strbuf_printf(out, "</%s>\n", name);
+    size_t n = strlen(name);
+    strbuf_append(out, "    <", 5);
+    strbuf_append(out, name, n);
+    strbuf_append(out, ">", 1);
+    strbuf_put_xml(out, text);
+    strbuf_append(out, "</", 2);
+    strbuf_append(out, name, n);
+    strbuf_append(out, ">\n", 2);
 }
 
 static void put_head(xmltv_guide_t *g, strbuf_t *out)
@@ -788,7 +856,7 @@ static void put_head(xmltv_guide_t *g, strbuf_t *out)
     for (size_t i = 0; i < g->n_channels; i++) {
         const guide_channel_t *c = &g->channels[i];
         strbuf_puts(out, "  <channel id=\"");
-        xmltv_escape(out, c->id);
+        strbuf_put_xml(out, c->id);
         strbuf_puts(out, "\">\n");
         element(out, "display-name", c->name);
         element(out, "display-name", c->number);
@@ -798,9 +866,9 @@ static void put_head(xmltv_guide_t *g, strbuf_t *out)
         element(out, "display-name", c->call_sign);
         if (c->has_logo) {
             strbuf_puts(out, "    <icon src=\"");
-            xmltv_escape(out, g->base_url);
+            strbuf_put_xml(out, g->base_url);
             strbuf_puts(out, "/logos/");
-            xmltv_escape(out, c->number);
+            strbuf_put_xml(out, c->number);
             strbuf_puts(out, "\"/>\n");
         }
         strbuf_puts(out, "  </channel>\n");
@@ -815,8 +883,12 @@ static void put_programme(strbuf_t *out, const char *id, const xmltv_programme_t
     char start[32], stop[32];
     xmltv_format_time(a, 0, start, sizeof(start));
     xmltv_format_time(b, 0, stop, sizeof(stop));
-    strbuf_printf(out, "  <programme start=\"%s\" stop=\"%s\" channel=\"", start, stop);
-    xmltv_escape(out, id);
+    strbuf_puts(out, "  <programme start=\"");
+    strbuf_puts(out, start);
+    strbuf_puts(out, "\" stop=\"");
+    strbuf_puts(out, stop);
+    strbuf_puts(out, "\" channel=\"");
+    strbuf_put_xml(out, id);
     strbuf_puts(out, "\">\n");
     element(out, "title", p->title);
     element(out, "sub-title", p->sub_title);
@@ -826,16 +898,21 @@ static void put_programme(strbuf_t *out, const char *id, const xmltv_programme_t
         element(out, "category", p->categories[i]);
     if (p->icon != NULL) {
         strbuf_puts(out, "    <icon src=\"");
-        xmltv_escape(out, p->icon);
+        strbuf_put_xml(out, p->icon);
         strbuf_puts(out, "\"/>\n");
     }
     if (p->season > 0 || p->episode > 0) {
         char ns[32];
         xmltv_episode_ns(p->season, p->episode, ns, sizeof(ns));
-        strbuf_printf(out, "    <episode-num system=\"xmltv_ns\">%s</episode-num>\n", ns);
-        if (p->season > 0 && p->episode > 0)
-            strbuf_printf(out, "    <episode-num system=\"onscreen\">S%02dE%02d</episode-num>\n",
-                          p->season, p->episode);
+        strbuf_puts(out, "    <episode-num system=\"xmltv_ns\">");
+        strbuf_puts(out, ns);
+        strbuf_puts(out, "</episode-num>\n");
+        if (p->season > 0 && p->episode > 0) {
+            snprintf(ns, sizeof(ns), "S%02dE%02d", p->season, p->episode);
+            strbuf_puts(out, "    <episode-num system=\"onscreen\">");
+            strbuf_puts(out, ns);
+            strbuf_puts(out, "</episode-num>\n");
+        }
     }
     if (p->previously_shown)
         strbuf_puts(out, "    <previously-shown/>\n");
@@ -845,11 +922,11 @@ static void put_programme(strbuf_t *out, const char *id, const xmltv_programme_t
         strbuf_puts(out, "    <rating");
         if (p->rating_system != NULL) {
             strbuf_puts(out, " system=\"");
-            xmltv_escape(out, p->rating_system);
+            strbuf_put_xml(out, p->rating_system);
             strbuf_puts(out, "\"");
         }
         strbuf_puts(out, "><value>");
-        xmltv_escape(out, p->rating);
+        strbuf_put_xml(out, p->rating);
         strbuf_puts(out, "</value></rating>\n");
     }
     strbuf_puts(out, "  </programme>\n");
@@ -870,34 +947,52 @@ static sched_ms_t to_ms(double t)
 
 /* One day of a schedule's programmes. A programme belongs to the day it starts in;
    one that starts before the end of the last one written is skipped, so a schedule
-   rebuilt between two pieces never makes programmes overlap. */
+   rebuilt while the guide is being sent never makes programmes overlap. The coarse
+   log is read a week at a time: a query per day cost more than writing the day. */
 static int schedule_day(xmltv_guide_t *g, guide_channel_t *c, strbuf_t *out)
 {
     if (!c->started) {
         c->started = 1;
-        c->cursor = g->from;
+        c->cursor = c->fetched = g->from;
         c->end = (double)schedule_built_until(g->db, c->number) / 1000.0;
         c->last_stop = INT64_MIN;
     }
     if (c->cursor >= c->end)
         return 0;
     double until = fmin(c->cursor + DAY, c->end);
-    sched_slot_t *slots = NULL;
-    size_t n = 0;
-    if (schedule_coarse_range(g->db, c->number, to_ms(c->cursor), to_ms(until), &slots, &n) != 0)
-        log_warn(c->number, "guide: unable to read the coarse log");
-    for (size_t i = 0; i < n; i++) {
-        if (slots[i].start < c->last_stop || slots[i].end <= slots[i].start)
+    for (;;) {
+        if (c->next_slot == c->n_slots) {
+            if (c->fetched >= until)
+                break;
+            schedule_slots_free(c->slots, c->n_slots);
+            c->slots = NULL;
+            c->n_slots = c->next_slot = 0;
+            double to = fmin(c->fetched + FETCH_DAYS * DAY, c->end);
+            if (schedule_coarse_range(g->db, c->number, to_ms(c->fetched), to_ms(to), &c->slots,
+                                      &c->n_slots) != 0)
+                log_warn(c->number, "guide: unable to read the coarse log");
+            c->fetched = to;
+            continue;
+        }
+        const sched_slot_t *s = &c->slots[c->next_slot];
+        if (s->start >= to_ms(until))
+            break;
+        c->next_slot++;
+        if (s->start < c->last_stop || s->end <= s->start)
             continue;
         xmltv_programme_t p;
-        slot_programme(&slots[i], find_series(g, slots[i].series), c->name, &p);
+        slot_programme(s, find_series(g, s->series), c->name, &p);
         put_programme(out, c->id, &p);
         xmltv_programme_dispose(&p);
-        c->last_stop = slots[i].end;
+        c->last_stop = s->end;
     }
-    schedule_slots_free(slots, n);
     c->cursor = until;
-    return c->cursor < c->end;
+    if (c->cursor < c->end)
+        return 1;
+    schedule_slots_free(c->slots, c->n_slots);
+    c->slots = NULL;
+    c->n_slots = c->next_slot = 0;
+    return 0;
 }
 
 /* One day of a playlist's programmes: the groups that start in it. */
@@ -905,7 +1000,7 @@ static int playlist_day(xmltv_guide_t *g, guide_channel_t *c, strbuf_t *out)
 {
     if (!c->started) {
         c->started = 1;
-        c->loop = loop_build(g->db, c->items, c->n_items, c->epoch);
+        c->loop = loop_get(g->db, c->number, c->items, c->n_items, c->epoch);
         c->cursor = g->from;
         c->end = g->playlist_end;
         if (c->loop != NULL)
@@ -929,7 +1024,11 @@ static int playlist_day(xmltv_guide_t *g, guide_channel_t *c, strbuf_t *out)
         c->j = nj;
     }
     c->cursor = until;
-    return c->cursor < c->end;
+    if (c->cursor < c->end)
+        return 1;
+    loop_release(c->loop);
+    c->loop = NULL;
+    return 0;
 }
 
 int xmltv_guide_next(xmltv_guide_t *g, strbuf_t *out)

@@ -81,10 +81,5 @@ void xmltv_serve(h2o_req_t *req, station_t *st);
 void xmltv_format_time(long long t, int offset_s, char *buf, size_t size);
 /** The xmltv_ns episode number: season and episode are 0-based ("0.0."); 0 means unknown. */
 void xmltv_episode_ns(int season, int episode, char *buf, size_t size);
-/**
- * Appends s escaped for XML 1.0 text and attributes: the five special characters as
- * entities, control characters and U+FFFE/U+FFFF dropped, invalid UTF-8 as U+FFFD.
- */
-void xmltv_escape(strbuf_t *sb, const char *s);
 
 #endif
