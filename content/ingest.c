@@ -11,6 +11,7 @@
 #include "ingest.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -51,6 +52,11 @@ typedef struct work {
     int is_new;
     const plex_meta_t *plex; /* when the file came from Plex */
 } work_t;
+
+typedef struct work_queue {
+    work_t *v;
+    size_t n, cap;
+} work_queue_t;
 
 /* Plex's files found by one run: a scan list plus their metadata, index for index. */
 typedef struct plex_found {
@@ -340,25 +346,43 @@ static int breaks_progress(void *arg, double done, double total)
 {
     (void)done;
     (void)total;
-    return c_cancelled(arg);
+    return c_cancelled((const run_ctx_t *)arg);
 }
 
-/* Chapters or a black-and-silence pass; the slow part of ingest for long programs.
-   Only programs have acts: commercials and bumpers are never cut. */
-static void find_breaks(run_ctx_t *c, const probe_t *p, const work_t *w, break_list_t *out)
+/* What the slow part learns about one file; made on a worker thread, stored on the
+   ingest thread. */
+typedef struct analysis {
+    probe_t probe;
+    break_list_t breaks;
+    char *break_error;   /* why break points could not be found, or NULL */
+    int done;
+} analysis_t;
+
+/* Probe, then chapters or a black-and-silence pass (the slow part for long programs).
+   Only programs have acts: commercials and bumpers are never cut. Touches neither the
+   database nor shared buffers, so several run at once. */
+static void analyse(const run_ctx_t *c, const work_t *w, analysis_t *a)
 {
+    probe_file(c->cfg->ffprobe, w->file->path, &a->probe);
+    const probe_t *p = &a->probe;
     if (c->opts->skip_breaks || p->error != NULL || !p->has_video ||
         (w->kind != MEDIA_EPISODES && w->kind != MEDIA_MOVIES))
         return;
     breaks_opts_t bo = {.ffmpeg = c->cfg->ffmpeg, .nice = c->cfg->conform_nice,
-                        .progress = breaks_progress, .arg = c};
+                        .progress = breaks_progress, .arg = (void *)c};
     char *error = NULL;
-    if (breaks_find(w->file->path, p, &bo, out, &error) != 0) {
-        strbuf_printf(c->warnings, "%s: break points not found: %s\n", w->file->path,
-                      error ? error : "unknown error");
-        break_list_dispose(out);
+    if (breaks_find(w->file->path, p, &bo, &a->breaks, &error) != 0) {
+        a->break_error = xstrdup(error ? error : "unknown error");
+        break_list_dispose(&a->breaks);
     }
     free(error);
+}
+
+static void analysis_dispose(analysis_t *a)
+{
+    probe_dispose(&a->probe);
+    break_list_dispose(&a->breaks);
+    free(a->break_error);
 }
 
 /* A changed source makes its conformed copy stale: forget it (the file is removed
@@ -493,19 +517,20 @@ static int store_plex(run_ctx_t *c, long long id, const plex_meta_t *m, double n
 
 /* Probes and describes one new or changed file; the database writes for it are one
    transaction, so a crash leaves the file either fully ingested or not at all. */
-static int ingest_file(run_ctx_t *c, const work_t *w, double now)
+static int store_file(run_ctx_t *c, const work_t *w, analysis_t *a, double now)
 {
     ingest_report_t *r = c->report;
-    probe_t p;
-    probe_file(c->cfg->ffprobe, w->file->path, &p);
+    const probe_t p = a->probe;
+    const break_list_t breaks = a->breaks;
     if (p.error != NULL) {
         strbuf_printf(c->warnings, "%s\n", p.error);
         r->failed++;
     } else {
         r->media_seconds += p.duration;
     }
-    break_list_t breaks = {0};
-    find_breaks(c, &p, w, &breaks);
+    if (a->break_error != NULL)
+        strbuf_printf(c->warnings, "%s: break points not found: %s\n", w->file->path,
+                      a->break_error);
     int rc = exec_sql(c->db, "BEGIN IMMEDIATE");
     long long id = rc == 0 ? store_probe(c->db, &p, w, now) : -EIO;
     if (id < 0)
@@ -530,9 +555,61 @@ static int ingest_file(run_ctx_t *c, const work_t *w, double now)
         r->with_metadata += described > 0;
         r->with_breaks += breaks.n > 0;
     }
-    break_list_dispose(&breaks);
-    probe_dispose(&p);
     return rc;
+}
+
+/* ---- the worker pool of pass 2 ---- */
+
+typedef struct pool {
+    const run_ctx_t *c;
+    const work_queue_t *q;
+    analysis_t *res;          /* one per queued file */
+    size_t next;              /* the next file to claim */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+} pool_t;
+
+static void *pool_worker(void *arg)
+{
+    pool_t *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->mu);
+        if (pl->next >= pl->q->n || c_cancelled(pl->c)) {
+            pthread_cond_broadcast(&pl->cv); /* the ingest thread may wait on no one */
+            pthread_mutex_unlock(&pl->mu);
+            return NULL;
+        }
+        size_t k = pl->next++;
+        pthread_mutex_unlock(&pl->mu);
+        analysis_t a = {0};
+        analyse(pl->c, &pl->q->v[k], &a);
+        pthread_mutex_lock(&pl->mu);
+        pl->res[k] = a;
+        pl->res[k].done = 1;
+        pthread_cond_broadcast(&pl->cv);
+        pthread_mutex_unlock(&pl->mu);
+    }
+}
+
+/* Waits for file k's analysis; 0 when it will never come (the run was cancelled). */
+static int pool_wait(pool_t *pl, size_t k)
+{
+    pthread_mutex_lock(&pl->mu);
+    while (!pl->res[k].done && !(k >= pl->next && c_cancelled(pl->c)))
+        pthread_cond_wait(&pl->cv, &pl->mu);
+    int done = pl->res[k].done;
+    pthread_mutex_unlock(&pl->mu);
+    return done;
+}
+
+static int pool_threads(const ingest_opts_t *opts, size_t files)
+{
+    long n = opts->threads > 0 ? opts->threads : sysconf(_SC_NPROCESSORS_ONLN);
+    if (n < 1)
+        n = 1;
+    if (n > 8)
+        n = 8;
+    return (size_t)n > files ? (int)files : (int)n;
 }
 
 /* breaks.json in the config dir: a person's break points win over anything found.
@@ -577,11 +654,6 @@ static void apply_overrides(run_ctx_t *c)
     sqlite3_finalize(st);
     exec_sql(c->db, "COMMIT");
 }
-
-typedef struct work_queue {
-    work_t *v;
-    size_t n, cap;
-} work_queue_t;
 
 /* An unchanged file is settled at once (counted, seen_at refreshed); a new or changed
    one joins the queue for pass 2. 0 or -EIO. */
@@ -660,16 +732,39 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
     progress_t prog;
     if (opts->progress != NULL && q.n > 0)
         progress_start(&prog, opts->progress, "ingest", (long)q.n, 0);
+    /* Probing costs most of its time starting ffprobe, so files are analysed on
+       several threads; results are stored here, in order, one transaction each. */
+    pool_t pl = {.c = &ctx, .q = &q, .res = xcalloc(q.n ? q.n : 1, sizeof(analysis_t))};
+    pthread_mutex_init(&pl.mu, NULL);
+    pthread_cond_init(&pl.cv, NULL);
+    int n_threads = pool_threads(opts, q.n);
+    pthread_t *threads = xcalloc(n_threads ? (size_t)n_threads : 1, sizeof(pthread_t));
+    for (int i = 0; i < n_threads; i++)
+        pthread_create(&threads[i], NULL, pool_worker, &pl);
     for (size_t k = 0; k < q.n && rc == 0; k++) {
-        if (opts->cancel != NULL && atomic_load(opts->cancel)) {
-            rc = -ECANCELED;
-            break;
-        }
         const char *slash = strrchr(q.v[k].file->path, '/');
         if (opts->progress != NULL)
             progress_update(&prog, (long)k, report->media_seconds, slash ? slash + 1 : NULL);
-        rc = ingest_file(&ctx, &q.v[k], wall_now());
+        if (!pool_wait(&pl, k)) {
+            rc = -ECANCELED;
+            break;
+        }
+        rc = store_file(&ctx, &q.v[k], &pl.res[k], wall_now());
     }
+    if (rc != 0 && rc != -ECANCELED) {
+        /* A database failure: let the workers finish early too. */
+        pthread_mutex_lock(&pl.mu);
+        pl.next = q.n;
+        pthread_mutex_unlock(&pl.mu);
+    }
+    for (int i = 0; i < n_threads; i++)
+        pthread_join(threads[i], NULL);
+    for (size_t k = 0; k < q.n; k++)
+        analysis_dispose(&pl.res[k]);
+    free(pl.res);
+    free(threads);
+    pthread_mutex_destroy(&pl.mu);
+    pthread_cond_destroy(&pl.cv);
     if (opts->progress != NULL && q.n > 0) {
         if (rc == 0)
             prog.done = (long)q.n;

@@ -17,6 +17,7 @@
 typedef struct ingest_opts {
     FILE *progress;            /* where progress goes (a bar on a terminal), or NULL */
     int skip_breaks;           /* do not look for break points (faster) */
+    int threads;               /* files analysed at once; 0 = one per CPU */
     const atomic_int *cancel;  /* stop early when it becomes nonzero, or NULL */
 } ingest_opts_t;
 

@@ -58,7 +58,8 @@ static void ingest_work(uv_work_t *w)
     sqlite3 *db;
     if (db_open(job->lib->db_path, &db) != 0)
         return;
-    ingest_opts_t opts = {.progress = NULL, .cancel = &job->lib->cancel};
+    /* One file at a time: the station's channels come first. */
+    ingest_opts_t opts = {.progress = NULL, .cancel = &job->lib->cancel, .threads = 1};
     ingest_report_t r;
     strbuf_t warnings;
     strbuf_init(&warnings);
