@@ -54,6 +54,7 @@ struct channel {
     double last_segment;      /* monotonic time of the newest segment */
     int first_answer_pending; /* the next feed answer is the run's first */
     int disc_next_run;        /* the next run breaks timestamps (encode mode changed) */
+    int switching;            /* ffmpeg was stopped on purpose to change encode mode */
     int restarts;
     double backoff;
     double last_tick;         /* monotonic time of the previous tick */
@@ -353,6 +354,21 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
         finish_stop(ch);
         return;
     }
+    if (ch->switching) {
+        /* Stopped on purpose: the encode mode changed (a conformed copy appeared, or
+           the configuration changed). Not a failure, and no restart to count. */
+        ch->switching = 0;
+        mark_cut(ch, "cut: switched between stream copy and live encoding");
+        log_info(ch->number, "ffmpeg stopped to switch to %s", ch->copy ? "stream copy" : "live encoding");
+        db_event(ch->env->db, clock_now(), ch->number, "switch",
+                 ch->copy ? "switched to stream copy" : "switched to live encoding");
+        feed_rejoin(&ch->feed);
+        ch->quick_failures = 0;
+        ch->backoff = 0;
+        ch->state = CHANNEL_BACKOFF;
+        uv_timer_start(ch->restart, on_restart_timer, 0, 0);
+        return;
+    }
     if (signal != 0)
         log_warn(ch->number, "ffmpeg killed by signal %d after %.1f s", signal, ran);
     else if (status == 0 && !ch->feed_failed)
@@ -638,6 +654,7 @@ static void probe_done(uv_work_t *w, int status)
         /* The stream's codec parameters change: a new run, marked as a discontinuity. */
         ch->copy = copy;
         ch->disc_next_run = 1;
+        ch->switching = 1;
         uv_process_kill(ch->proc, SIGTERM);
     }
     ch->copy = copy;
@@ -666,6 +683,7 @@ static void prepare_scheduled(channel_t *ch)
     if (was_prepared && copy != ch->copy && ch->proc != NULL) {
         ch->copy = copy;
         ch->disc_next_run = 1;
+        ch->switching = 1;
         uv_process_kill(ch->proc, SIGTERM);
         return;
     }

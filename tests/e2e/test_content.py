@@ -305,6 +305,9 @@ class Content(unittest.TestCase):
             self.assertTrue(harness.wait_until(
                 lambda: self.st.get_json("/api/channels/7")[1]["mode"] == "copy", 30),
                 "the channel did not switch to stream copy:\n" + self.st.log_tail(40))
+            # The switch is planned: logged as such, not as a failed ffmpeg.
+            self.assertTrue(self.st.wait_log("ffmpeg stopped to switch to stream copy", 10))
+            self.assertNotIn("ffmpeg exited with status", self.st.log())
             _, d = self.st.get_json("/api/assets?q=S01E03")
             aid = d["assets"][0]["id"]
             status, asset = self.st.get_json("/api/assets/%d" % aid)
