@@ -119,6 +119,7 @@ typedef struct program_facts {
     const series_meta_t *series;
     int season, episode;        /* from the coarse log; 0 when unknown */
     const char *channel_name;
+    sqlite3 *db;                /* the catalog, for sidecar or Plex metadata; or NULL */
 } program_facts_t;
 
 static char *xstrndup(const char *s, size_t n)
@@ -272,6 +273,83 @@ static void describe_episode(xmltv_programme_t *p, const program_facts_t *f, cha
     free(after);
 }
 
+static char *column_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t != NULL && t[0] != '\0' ? xstrdup((const char *)t) : NULL;
+}
+
+static void replace(char **slot, char *value)
+{
+    if (value == NULL)
+        return;
+    free(*slot);
+    *slot = value;
+}
+
+/* What the content manager learned from a sidecar or Plex wins over what the file
+   name suggests: the show's and episode's real titles, the plot, the first-aired
+   date, genres and rating. */
+static void apply_catalog(sqlite3 *db, const char *path, xmltv_programme_t *p)
+{
+    sqlite3_stmt *st;
+    if (db == NULL || path == NULL ||
+        sqlite3_prepare_v2(db,
+                           "SELECT a.kind, m.show, m.title, m.plot, m.aired, m.genre, m.rating,"
+                           " m.season, m.episode, m.year FROM asset_meta m JOIN assets a"
+                           " ON a.id = m.asset_id WHERE a.path = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        int movie = kind != NULL && strcmp(kind, "movies") == 0;
+        char *show = column_dup(st, 1), *title = column_dup(st, 2);
+        if (movie || show == NULL) {
+            replace(&p->title, title);
+            free(show);
+        } else {
+            replace(&p->title, show);
+            replace(&p->sub_title, title);
+        }
+        replace(&p->desc, column_dup(st, 3));
+        char *aired = column_dup(st, 4);
+        if (aired != NULL && strlen(aired) == 10 && aired[4] == '-' && aired[7] == '-') {
+            replace(&p->date, xasprintf("%.4s%.2s%.2s", aired, aired + 5, aired + 8));
+            free(aired);
+        } else {
+            free(aired);
+            if (sqlite3_column_type(st, 9) == SQLITE_INTEGER)
+                replace(&p->date, xasprintf("%d", sqlite3_column_int(st, 9)));
+        }
+        if (sqlite3_column_type(st, 7) == SQLITE_INTEGER && sqlite3_column_type(st, 8) == SQLITE_INTEGER) {
+            p->season = sqlite3_column_int(st, 7);
+            p->episode = sqlite3_column_int(st, 8);
+        }
+        char *genre = column_dup(st, 5);
+        for (char *g = genre, *save = NULL; genre != NULL && (g = strtok_r(g, "/", &save)) != NULL;
+             g = NULL) {
+            while (*g == ' ')
+                g++;
+            size_t n = strlen(g);
+            while (n > 0 && g[n - 1] == ' ')
+                g[--n] = '\0';
+            if (n > 0)
+                add_category(p, g);
+        }
+        free(genre);
+        char *rating = column_dup(st, 6);
+        if (rating != NULL) {
+            free(p->rating);
+            free(p->rating_system);
+            p->rating = p->rating_system = NULL;
+            set_rating(p, rating);
+            free(rating);
+        }
+    }
+    sqlite3_finalize(st);
+}
+
 static void describe(const program_facts_t *f, xmltv_programme_t *p)
 {
     char *name = f->path != NULL ? pretty_name(f->path) : NULL;
@@ -305,6 +383,8 @@ static void describe(const program_facts_t *f, xmltv_programme_t *p)
         p->kind = SCHED_KIND_PROGRAM;
         describe_episode(p, f, name);
     }
+    if (strcmp(p->kind, SCHED_KIND_OFF_AIR) != 0 && strcmp(p->kind, SCHED_KIND_FILL) != 0)
+        apply_catalog(f->db, f->path, p);
     if (p->title[0] == '\0') {
         free(p->title);
         p->title = xstrdup(f->channel_name);
@@ -335,7 +415,7 @@ static const char *kind_of_slot(const char *kind)
     return SCHED_KIND_PROGRAM;
 }
 
-static void slot_programme(const sched_slot_t *s, const series_meta_t *series,
+static void slot_programme(sqlite3 *db, const sched_slot_t *s, const series_meta_t *series,
                            const char *channel_name, xmltv_programme_t *p)
 {
     program_facts_t f = {.kind = kind_of_slot(s->kind),
@@ -345,7 +425,8 @@ static void slot_programme(const sched_slot_t *s, const series_meta_t *series,
                          .series = series,
                          .season = s->season,
                          .episode = s->episode,
-                         .channel_name = channel_name};
+                         .channel_name = channel_name,
+                         .db = db};
     memset(p, 0, sizeof(*p));
     describe(&f, p);
     p->start = (double)s->start / 1000.0;
@@ -631,22 +712,25 @@ static void group_at(const loop_t *l, double t, size_t *g, long long *j)
 /* A group as a programme: described by its main item when that is most of it (a
    show with its commercials), else named for the channel with its items listed: two
    music videos of about the same length are not one video. */
-static void group_programme(const loop_t *l, size_t g, double start, double stop,
+static void group_programme(sqlite3 *db, const loop_t *l, size_t g, double start, double stop,
                             const char *channel_name, xmltv_programme_t *p)
 {
     const loop_group_t *gr = &l->groups[g];
     size_t main = gr->first;
     double total = 0;
+    int one_item = 1; /* a short file looping on its own is still that file */
     for (size_t u = gr->first; u < gr->first + gr->n; u++) {
         total += l->units[u].dur;
         if (l->units[u].dur > l->units[main].dur)
             main = u;
+        one_item = one_item && l->units[u].item == l->units[gr->first].item;
     }
     memset(p, 0, sizeof(*p));
-    if (l->units[main].dur > MAIN_SHARE * total) {
+    if (one_item || l->units[main].dur > MAIN_SHARE * total) {
         program_facts_t f = {.kind = KIND_PLAYLIST,
                              .path = l->paths[l->units[main].item],
-                             .channel_name = channel_name};
+                             .channel_name = channel_name,
+                             .db = db};
         describe(&f, p);
     } else {
         p->kind = KIND_PLAYLIST;
@@ -704,7 +788,7 @@ int xmltv_programme_at(sqlite3 *db, const config_t *cfg, const channel_conf_t *c
         if (set != NULL)
             meta = (series_meta_t){.name = set->name, .title = set->title,
                                    .rating = set->rating, .genre = set->genre};
-        slot_programme(&slots[0], set ? &meta : NULL, conf->name, out);
+        slot_programme(db, &slots[0], set ? &meta : NULL, conf->name, out);
         schedule_slots_free(slots, n);
         return 0;
     }
@@ -717,7 +801,7 @@ int xmltv_programme_at(sqlite3 *db, const config_t *cfg, const channel_conf_t *c
     ng = g;
     nj = j;
     group_next(l, &ng, &nj);
-    group_programme(l, g, group_start(l, g, j), group_start(l, ng, nj), conf->name, out);
+    group_programme(db, l, g, group_start(l, g, j), group_start(l, ng, nj), conf->name, out);
     loop_release(l);
     return 0;
 }
@@ -745,6 +829,7 @@ typedef struct guide_channel {
 
 struct xmltv_guide {
     sqlite3 *db;
+    sqlite3 *meta_db;    /* db when the catalog holds any metadata, else NULL (no lookups) */
     char *base_url;
     double now, from, playlist_end;
     series_meta_t *series; /* sorted by name */
@@ -755,10 +840,24 @@ struct xmltv_guide {
     int stage;           /* 0 head, 1 programmes, 2 tail, 3 done */
 };
 
+/* Whether any asset has sidecar or Plex metadata; without any, a big guide skips a
+   lookup per programme. */
+static int catalog_has_metadata(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "SELECT EXISTS (SELECT 1 FROM asset_meta)", -1, &st, NULL) !=
+        SQLITE_OK)
+        return 0;
+    int yes = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return yes;
+}
+
 xmltv_guide_t *xmltv_guide_new(sqlite3 *db, const config_t *cfg, const char *base_url, double now)
 {
     xmltv_guide_t *g = xcalloc(1, sizeof(*g));
     g->db = db;
+    g->meta_db = catalog_has_metadata(db) ? db : NULL;
     g->base_url = xstrdup(base_url ? base_url : "");
     g->now = now;
     g->from = now - LOOKBACK;
@@ -981,7 +1080,7 @@ static int schedule_day(xmltv_guide_t *g, guide_channel_t *c, strbuf_t *out)
         if (s->start < c->last_stop || s->end <= s->start)
             continue;
         xmltv_programme_t p;
-        slot_programme(s, find_series(g, s->series), c->name, &p);
+        slot_programme(g->meta_db, s, find_series(g, s->series), c->name, &p);
         put_programme(out, c->id, &p);
         xmltv_programme_dispose(&p);
         c->last_stop = s->end;
@@ -1017,7 +1116,8 @@ static int playlist_day(xmltv_guide_t *g, guide_channel_t *c, strbuf_t *out)
         long long nj = c->j;
         group_next(c->loop, &ng, &nj);
         xmltv_programme_t p;
-        group_programme(c->loop, c->g, start, group_start(c->loop, ng, nj), c->name, &p);
+        group_programme(g->meta_db, c->loop, c->g, start, group_start(c->loop, ng, nj), c->name,
+                        &p);
         put_programme(out, c->id, &p);
         xmltv_programme_dispose(&p);
         c->g = ng;

@@ -340,6 +340,20 @@ class Content(unittest.TestCase):
             status, _, body = self.st.get("/api/assets/999999")
             self.assertEqual(status, 404)
             self.assertEqual(json.loads(body)["status"], 404)
+            # The guide and the API describe it from its sidecar, not its file name.
+            _, ch = self.st.get_json("/api/channels/7")
+            self.assertEqual(ch["program"]["title"], "Harbor Lights")
+            self.assertEqual(ch["program"].get("sub_title"), "Fog Bound")
+            status, _, guide = self.st.get("/xmltv.xml", timeout=30)
+            self.assertEqual(status, 200)
+            import xml.etree.ElementTree as ET
+            progs = [p for p in ET.fromstring(guide).findall("programme")
+                     if p.get("channel") == "retrovue.7"]
+            self.assertTrue(progs)
+            self.assertEqual(progs[0].findtext("title"), "Harbor Lights")
+            self.assertEqual(progs[0].findtext("sub-title"), "Fog Bound")
+            self.assertTrue(progs[0].findtext("desc"))
+            self.assertEqual(progs[0].findtext("date"), "19841002")
             status, _, body = self.st.get("/api/assets?kind=movies")
             self.assertEqual(json.loads(body)["total"], 2)
         finally:
