@@ -83,7 +83,8 @@ static const char *state_of(sqlite3_stmt *st)
     if (sqlite3_column_type(st, 5) != SQLITE_NULL)
         return "error";
     const char *c = (const char *)sqlite3_column_text(st, 19);
-    if (c == NULL || strcmp(c, "done") == 0)
+    /* "house": already in the house format, nothing to make. */
+    if (c == NULL || strcmp(c, "done") == 0 || strcmp(c, "house") == 0)
         return "ok";
     return strcmp(c, "failed") == 0 ? "conform-failed" : "conforming";
 }

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "ingest.h"
+#include "librarian.h"
 #include "log.h"
 #include "util.h"
 
@@ -51,18 +52,20 @@ int cmd_ingest(int argc, char **argv)
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                               {"state", required_argument, NULL, 's'},
                                               {"no-breaks", no_argument, NULL, 'B'},
+                                              {"conform", no_argument, NULL, 'C'},
                                               {"help", no_argument, NULL, 'h'},
                                               {0}};
     const char *dir = NULL, *state = NULL;
     ingest_opts_t opts = {.progress = stderr};
-    int c;
+    int c, conform = 0;
     while ((c = getopt_long(argc, argv, "c:s:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': dir = optarg; break;
         case 's': state = optarg; break;
         case 'B': opts.skip_breaks = 1; break;
+        case 'C': conform = 1; break;
         case 'h':
-            printf("usage: retrovue ingest --config DIR [--state DIR] [--no-breaks]\n");
+            printf("usage: retrovue ingest --config DIR [--state DIR] [--no-breaks] [--conform]\n");
             return 0;
         default: return 2;
         }
@@ -89,6 +92,13 @@ int cmd_ingest(int argc, char **argv)
            "%zu described by metadata, %zu with break points; %.0f s of media in %.1f s\n",
            r.found, r.added, r.changed, r.unchanged, r.gone, r.failed, r.with_metadata,
            r.with_breaks, r.media_seconds, r.seconds);
+    if (rc == 0 && conform) {
+        /* What serve would do in the background, here and now, with a progress bar. */
+        log_set_level(LOG_INFO);
+        int n = librarian_conform_all(db, cfg, stderr);
+        printf("%d file%s conformed or found already in the house format\n", n,
+               n == 1 ? "" : "s");
+    }
     db_close(db);
     config_free(cfg);
     return rc == 0 ? 0 : 1;

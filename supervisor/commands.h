@@ -5,7 +5,7 @@
 #ifndef RV_COMMANDS_H
 #define RV_COMMANDS_H
 
-/** `retrovue ingest --config DIR [--state DIR] [--no-breaks]`; returns the exit status. */
+/** `retrovue ingest --config DIR [--state DIR] [--no-breaks] [--conform]`; returns the exit status. */
 int cmd_ingest(int argc, char **argv);
 /** `retrovue assets list|show ...`; returns the exit status. */
 int cmd_assets(int argc, char **argv);

@@ -18,6 +18,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "probe.h"
+#include "progress.h"
 #include "util.h"
 
 typedef struct job {
@@ -81,6 +82,38 @@ static void ingest_work(uv_work_t *w)
 }
 
 /* ---- conform ---- */
+
+/* How many assets still want a house copy (for the progress bar's total). */
+static long conform_backlog(sqlite3 *db, const char *house)
+{
+    sqlite3_stmt *st;
+    long n = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM assets a WHERE kind IS NOT NULL AND gone_at IS NULL"
+                           " AND error IS NULL AND video_codec IS NOT NULL AND NOT EXISTS"
+                           " (SELECT 1 FROM conforms c WHERE c.asset_id = a.id AND c.house = ?)",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, house, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return n;
+}
+
+static double conform_media_seconds(sqlite3 *db, long long id)
+{
+    sqlite3_stmt *st;
+    double d = 0;
+    if (sqlite3_prepare_v2(db, "SELECT duration FROM assets WHERE id = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            d = sqlite3_column_double(st, 0);
+        sqlite3_finalize(st);
+    }
+    return d;
+}
 
 /* The next asset without a house copy, claimed by inserting its "running" row.
    1 with id/path set, 0 when none is left, -EIO. */
@@ -169,8 +202,24 @@ static void finish_conform(sqlite3 *db, long long id, const char *house, const c
 
 /* Probes afresh (the file may have changed since ingest), then either records that it
    is already house format or makes the house copy. */
-static void conform_one(librarian_t *lib, sqlite3 *db, const config_t *cfg, const char *house,
-                        long long id, const char *path, long long size, long long mtime)
+/* A conform's progress on the bar of `retrovue ingest --conform`: media seconds of
+   the files before this one plus this one's. */
+typedef struct bar {
+    progress_t prog;
+    double base;
+} bar_t;
+
+static int conform_progress(void *arg, double done, double total)
+{
+    bar_t *b = arg;
+    (void)total;
+    progress_update(&b->prog, b->prog.done, b->base + done, NULL);
+    return 0;
+}
+
+static void conform_one(atomic_int *cancel, bar_t *prog, sqlite3 *db, const config_t *cfg,
+                        const char *house, long long id, const char *path, long long size,
+                        long long mtime)
 {
     probe_t p;
     const char *why = NULL;
@@ -193,7 +242,11 @@ static void conform_one(librarian_t *lib, sqlite3 *db, const config_t *cfg, cons
        the channels (and each other) for every core; the CPU per conform is the same. */
     if (cfg->conform_jobs > 1)
         o.threads = 1;
-    o.cancel = &lib->cancel;
+    o.cancel = cancel;
+    if (prog != NULL) {
+        o.progress = conform_progress;
+        o.arg = prog;
+    }
     conform_result_t r;
     double t0 = wall_now();
     int rc = conform_file(cfg->ffmpeg, cfg->ffprobe, path, &p, &cfg->house, dst, &o, &r);
@@ -235,12 +288,40 @@ static void conform_work(uv_work_t *w)
         char *path = NULL;
         if (claim_next(db, house, &id, &path, &size, &mtime) != 1)
             break;
-        conform_one(lib, db, job->cfg, house, id, path, size, mtime);
+        conform_one(&lib->cancel, NULL, db, job->cfg, house, id, path, size, mtime);
         free(path);
         uv_async_send(&lib->notify);
     }
     free(house);
     db_close(db);
+}
+
+int librarian_conform_all(sqlite3 *db, const config_t *cfg, FILE *progress)
+{
+    atomic_int never;
+    atomic_init(&never, 0);
+    char *house = conform_house_key(&cfg->house);
+    bar_t bar = {0};
+    if (progress != NULL)
+        progress_start(&bar.prog, progress, "conform", conform_backlog(db, house), 0);
+    int done = 0;
+    for (;;) {
+        long long id, size, mtime;
+        char *path = NULL;
+        int rc = claim_next(db, house, &id, &path, &size, &mtime);
+        if (rc != 1)
+            break;
+        conform_one(&never, progress != NULL ? &bar : NULL, db, cfg, house, id, path, size, mtime);
+        free(path);
+        done++;
+        bar.base += conform_media_seconds(db, id);
+        bar.prog.done = done;
+        bar.prog.done_media = bar.base;
+    }
+    if (progress != NULL && done > 0)
+        progress_finish(&bar.prog);
+    free(house);
+    return done;
 }
 
 /* ---- on the loop ---- */

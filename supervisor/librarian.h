@@ -8,6 +8,8 @@
 #ifndef RV_LIBRARIAN_H
 #define RV_LIBRARIAN_H
 
+#include <sqlite3.h>
+#include <stdio.h>
 #include <uv.h>
 
 #include "config.h"
@@ -31,6 +33,12 @@ void librarian_reconfigure(librarian_t *lib, const config_t *cfg);
  * The librarian is freed then.
  */
 void librarian_stop(librarian_t *lib, void (*done)(void *arg), void *arg);
+/**
+ * Conforms, in this thread, every ingested asset that has no house copy yet (what the
+ * station would do in the background), with a progress bar on progress when not NULL.
+ * Returns how many it took on.
+ */
+int librarian_conform_all(sqlite3 *db, const config_t *cfg, FILE *progress);
 /** "idle", "ingesting" or "conforming", for the status API. */
 const char *librarian_state(const librarian_t *lib);
 
