@@ -331,3 +331,17 @@ void strbuf_put_xml(strbuf_t *sb, const char *s)
     strbuf_append(sb, (const char *)run, (size_t)(p - run));
 }
 
+
+int util_fail(char **error, int rc, const char *fmt, ...)
+{
+    if (error != NULL && *error == NULL) {
+        strbuf_t sb;
+        strbuf_init(&sb);
+        va_list ap;
+        va_start(ap, fmt);
+        strbuf_vprintf(&sb, fmt, ap);
+        va_end(ap);
+        *error = strbuf_steal(&sb);
+    }
+    return rc;
+}

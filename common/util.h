@@ -49,6 +49,11 @@ char *strbuf_steal(strbuf_t *sb);
  */
 void strbuf_put_xml(strbuf_t *sb, const char *s);
 
+/**
+ * Sets *error (when error is not NULL and nothing is set yet: the first reason is the
+ * one worth keeping) to a formatted message and returns rc, for one-line failures.
+ */
+int util_fail(char **error, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /** Reads a whole file into a NUL-terminated buffer; 0 or a negative errno. */
 int util_read_file(const char *path, char **out, size_t *len);
 /** Writes a file atomically (temp file + rename); 0 or a negative errno. */

@@ -29,21 +29,6 @@
 #define MAX_LINE 16384
 #define MAX_HEADERS 200
 
-static int fail(char **error, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int fail(char **error, int rc, const char *fmt, ...)
-{
-    if (error != NULL && *error == NULL) {
-        strbuf_t sb;
-        strbuf_init(&sb);
-        va_list ap;
-        va_start(ap, fmt);
-        strbuf_vprintf(&sb, fmt, ap);
-        va_end(ap);
-        *error = strbuf_steal(&sb);
-    }
-    return rc;
-}
 
 /* ---- URL ---- */
 
@@ -66,21 +51,21 @@ static int parse_url(const char *url, url_parts_t *u, char **error)
 {
     memset(u, 0, sizeof(*u));
     if (strncasecmp(url, "https://", 8) == 0)
-        return fail(error, -EPROTONOSUPPORT,
+        return util_fail(error, -EPROTONOSUPPORT,
                     "%s: https is not supported (plain http only, for servers on the LAN)", url);
     if (strncasecmp(url, "http://", 7) != 0)
-        return fail(error, -EINVAL, "%s: not an http:// URL", url);
+        return util_fail(error, -EINVAL, "%s: not an http:// URL", url);
     const char *a = url + 7;
     size_t alen = strcspn(a, "/?#");
     if (alen == 0)
-        return fail(error, -EINVAL, "%s: no host in URL", url);
+        return util_fail(error, -EINVAL, "%s: no host in URL", url);
     u->authority = xasprintf("%.*s", (int)alen, a);
     const char *hp = u->authority, *colon;
     if (hp[0] == '[') {
         const char *close = strchr(hp, ']');
         if (close == NULL || (close[1] != '\0' && close[1] != ':')) {
             url_dispose(u);
-            return fail(error, -EINVAL, "%s: bad IPv6 address in URL", url);
+            return util_fail(error, -EINVAL, "%s: bad IPv6 address in URL", url);
         }
         u->host = xasprintf("%.*s", (int)(close - hp - 1), hp + 1);
         colon = close[1] == ':' ? close + 1 : NULL;
@@ -92,7 +77,7 @@ static int parse_url(const char *url, url_parts_t *u, char **error)
     for (const char *p = u->port; *p; p++) {
         if (!isdigit((unsigned char)*p)) {
             url_dispose(u);
-            return fail(error, -EINVAL, "%s: bad port in URL", url);
+            return util_fail(error, -EINVAL, "%s: bad port in URL", url);
         }
     }
     const char *rest = a + alen;
@@ -150,7 +135,7 @@ static int connect_to(const url_parts_t *u, int timeout_ms, int *fd, char **erro
     struct addrinfo *res = NULL;
     int g = getaddrinfo(u->host, u->port, &hints, &res);
     if (g != 0)
-        return fail(error, -EHOSTUNREACH, "unable to resolve %s: %s", u->host,
+        return util_fail(error, -EHOSTUNREACH, "unable to resolve %s: %s", u->host,
                     g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
     int rc = -EHOSTUNREACH;
     for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
@@ -160,10 +145,10 @@ static int connect_to(const url_parts_t *u, int timeout_ms, int *fd, char **erro
     }
     freeaddrinfo(res);
     if (rc == -ETIMEDOUT)
-        return fail(error, rc, "unable to connect to %s: no answer within %d ms", u->authority,
+        return util_fail(error, rc, "unable to connect to %s: no answer within %d ms", u->authority,
                     timeout_ms);
     if (rc != 0)
-        return fail(error, rc, "unable to connect to %s: %s", u->authority, strerror(-rc));
+        return util_fail(error, rc, "unable to connect to %s: %s", u->authority, strerror(-rc));
     return 0;
 }
 
@@ -449,18 +434,18 @@ static int transfer_error(char **error, int rc, const url_parts_t *u, int timeou
 {
     switch (rc) {
     case -ETIMEDOUT:
-        return fail(error, rc, "%s stopped answering (nothing for %d ms)", u->authority,
+        return util_fail(error, rc, "%s stopped answering (nothing for %d ms)", u->authority,
                     timeout_ms);
     case -EPIPE:
-        return fail(error, -EPROTO, "%s closed the connection in the middle of the response",
+        return util_fail(error, -EPROTO, "%s closed the connection in the middle of the response",
                     u->authority);
     case -EPROTO:
-        return fail(error, rc, "%s sent a malformed HTTP response", u->authority);
+        return util_fail(error, rc, "%s sent a malformed HTTP response", u->authority);
     case -EFBIG:
-        return fail(error, rc, "%s sent a response larger than %zu MiB", u->authority,
+        return util_fail(error, rc, "%s sent a response larger than %zu MiB", u->authority,
                     HTTP_GET_MAX_BODY >> 20);
     default:
-        return fail(error, rc, "error talking to %s: %s", u->authority, strerror(-rc));
+        return util_fail(error, rc, "error talking to %s: %s", u->authority, strerror(-rc));
     }
 }
 
@@ -478,7 +463,7 @@ int http_get(const char *url, const char *const *headers, int timeout_ms, http_r
     for (size_t i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2) {
         if (strpbrk(headers[i], "\r\n:") != NULL || strpbrk(headers[i + 1], "\r\n") != NULL) {
             url_dispose(&u);
-            return fail(error, -EINVAL, "request header %s holds a line break", headers[i]);
+            return util_fail(error, -EINVAL, "request header %s holds a line break", headers[i]);
         }
     }
     int fd = -1;

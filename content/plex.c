@@ -37,21 +37,6 @@ typedef struct scan {
     char *first_unmapped;
 } scan_t;
 
-static int scan_fail(scan_t *s, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int scan_fail(scan_t *s, int rc, const char *fmt, ...)
-{
-    if (s->error != NULL && *s->error == NULL) {
-        strbuf_t sb;
-        strbuf_init(&sb);
-        va_list ap;
-        va_start(ap, fmt);
-        strbuf_vprintf(&sb, fmt, ap);
-        va_end(ap);
-        *s->error = strbuf_steal(&sb);
-    }
-    return rc;
-}
 
 /* ---- JSON helpers: Plex sends ids as strings and counts as numbers, but older
    servers (and some fields) swap the two, so both are accepted everywhere. ---- */
@@ -136,25 +121,25 @@ static int get_json(scan_t *s, const char *path, cJSON **out)
     int rc = http_get(url, headers, s->timeout_ms, &res, &why);
     free(url);
     if (rc != 0) {
-        scan_fail(s, rc, "Plex at %s: %s", s->base, why);
+        util_fail(s->error, rc, "Plex at %s: %s", s->base, why);
         free(why);
         return rc;
     }
     if (res.status == 401 || res.status == 403) {
-        rc = token ? scan_fail(s, -EACCES,
+        rc = token ? util_fail(s->error, -EACCES,
                                "Plex at %s refused the token (%d %s); check the X-Plex-Token in "
                                "the plex settings",
                                s->base, res.status, res.reason)
-                   : scan_fail(s, -EACCES,
+                   : util_fail(s->error, -EACCES,
                                "Plex at %s wants a token (%d %s) and none is configured",
                                s->base, res.status, res.reason);
     } else if (res.status != 200) {
-        rc = scan_fail(s, -EPROTO, "Plex at %s answered %d %s to GET %s", s->base, res.status,
+        rc = util_fail(s->error, -EPROTO, "Plex at %s answered %d %s to GET %s", s->base, res.status,
                        res.reason, path);
     } else {
         *out = cJSON_ParseWithLength(res.body, res.body_len);
         if (*out == NULL)
-            rc = scan_fail(s, -EBADMSG,
+            rc = util_fail(s->error, -EBADMSG,
                            "Plex at %s sent something that is not JSON for GET %s (is it a Plex "
                            "server?)",
                            s->base, path);
@@ -167,7 +152,7 @@ static const cJSON *container(scan_t *s, const cJSON *doc, const char *path)
 {
     const cJSON *mc = cJSON_GetObjectItemCaseSensitive(doc, "MediaContainer");
     if (!cJSON_IsObject(mc))
-        scan_fail(s, -EBADMSG, "Plex at %s sent no MediaContainer for GET %s", s->base, path);
+        util_fail(s->error, -EBADMSG, "Plex at %s sent no MediaContainer for GET %s", s->base, path);
     return cJSON_IsObject(mc) ? mc : NULL;
 }
 
