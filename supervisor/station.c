@@ -63,6 +63,11 @@ channel_t *station_find_channel(const station_t *st, const char *number)
     return NULL;
 }
 
+const char *station_library_state(const station_t *st)
+{
+    return librarian_state(st->librarian);
+}
+
 const device_identity_t *station_device(const station_t *st)
 {
     return &st->device;

@@ -30,6 +30,8 @@ size_t station_channel_count(const station_t *st);
 channel_t *station_channel_at(const station_t *st, size_t i);
 /** A channel by guide number, or NULL. */
 channel_t *station_find_channel(const station_t *st, const char *number);
+/** What the content manager is doing: "idle", "ingesting" or "conforming". */
+const char *station_library_state(const station_t *st);
 /** The emulated tuner's identity (DeviceID etc.), fixed for the life of the state dir. */
 const device_identity_t *station_device(const station_t *st);
 /** The public HTTP port actually bound (what URLs handed to clients must carry). */

@@ -266,6 +266,7 @@ int api_handle(h2o_req_t *req, station_t *st, const char *path)
         cJSON_AddNumberToObject(doc, "channels", (double)n);
         cJSON_AddNumberToObject(doc, "on_air", (double)on_air);
         cJSON_AddNumberToObject(doc, "streams", stream_active_count());
+        cJSON_AddStringToObject(doc, "library", station_library_state(st));
         add_time(doc, "time", clock_now());
         cJSON_AddItemToObject(doc, "problems", problems);
         reply_json(req, ok ? 200 : 503, doc);

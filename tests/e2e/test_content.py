@@ -290,6 +290,8 @@ class Content(unittest.TestCase):
         channel airing it switches to stream copy; /api/assets serves the catalog."""
         self.st.start()
         try:
+            _, health = self.st.get_json("/healthz")
+            self.assertIn(health["library"], ("idle", "ingesting", "conforming"))
             # Channels appear once the station has looked at its library.
             self.assertTrue(harness.wait_until(
                 lambda: self.st.get_json("/api/channels/7")[0] == 200, 20))
