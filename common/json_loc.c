@@ -48,17 +48,6 @@ static size_t skip_ws(const char *text, size_t len, size_t pos)
     return pos;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads 4 hex digits at text[pos]; -1 when they are not there. */
 static long hex4(const char *text, size_t len, size_t pos)
 {
@@ -66,7 +55,7 @@ static long hex4(const char *text, size_t len, size_t pos)
         return -1;
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hex_value(text[pos + (size_t)i]);
+        int h = util_hex_value(text[pos + (size_t)i]);
         if (h < 0)
             return -1;
         v = v * 16 + h;

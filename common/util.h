@@ -49,6 +49,8 @@ char *strbuf_steal(strbuf_t *sb);
  */
 void strbuf_put_xml(strbuf_t *sb, const char *s);
 
+/** The value of a hexadecimal digit, or -1. */
+int util_hex_value(char c);
 /**
  * Sets *error (when error is not NULL and nothing is set yet: the first reason is the
  * one worth keeping) to a formatted message and returns rc, for one-line failures.

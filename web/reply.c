@@ -119,17 +119,6 @@ const char *reply_base_url(h2o_req_t *req, const char *configured)
     return s;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* %XX and '+' (a space in a form-encoded query); a NUL byte or a broken escape is
    kept as written, so a value can never be cut short by its own contents. */
 static void percent_decode(const char *s, size_t n, char *buf, size_t size)
@@ -137,8 +126,8 @@ static void percent_decode(const char *s, size_t n, char *buf, size_t size)
     size_t o = 0;
     for (size_t i = 0; i < n && o + 1 < size; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hex_value(s[i + 1])) >= 0 &&
-            (lo = hex_value(s[i + 2])) >= 0 && (hi || lo)) {
+        if (s[i] == '%' && i + 2 < n && (hi = util_hex_value(s[i + 1])) >= 0 &&
+            (lo = util_hex_value(s[i + 2])) >= 0 && (hi || lo)) {
             buf[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
