@@ -11,6 +11,7 @@ benchmark's temporary directory.
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -32,11 +33,25 @@ def cleanup_all():
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free port below the ephemeral range (see tests/e2e/harness.py: a port
+    from bind(0) can be taken by any client socket before the server binds it)."""
+    low = 32768
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.SystemRandom()
+    while True:
+        port = rng.randrange(max(1024, low - 16384), low)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
 
 
 def _stop_popen(p, grace):

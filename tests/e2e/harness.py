@@ -20,6 +20,7 @@ import datetime
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -140,9 +141,33 @@ def fixtures():
 
 # ---------------------------------------------------------------- processes
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
+def _ephemeral_low():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
+    """A port (TCP unless kind says otherwise) on host that nobody holds, chosen below the kernel's
+    ephemeral range. A port from bind(0) comes out of that range, so any client
+    socket opened between our choice and the server's bind (another test's HTTP
+    request, an ffmpeg) could take it: that made start-up fail now and then."""
+    low = _ephemeral_low()
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(max(1024, low - 16384), low)
+        s = socket.socket(socket.AF_INET, kind)
+        try:
+            s.bind((host, port))
+            return port
+        except OSError:
+            continue
+        finally:
+            s.close()
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind((host, 0))
     port = s.getsockname()[1]
     s.close()
     return port
@@ -292,13 +317,28 @@ class Station:
         self.log_file = open(self.log_path, "ab")
         self.log_file.write(("---- start %s\n" % time.strftime("%H:%M:%S")).encode())
         self.log_file.flush()
-        self.proc = subprocess.Popen(
-            [RETROVUE_BIN, "serve", "--config", self.config_dir,
-             "--listen", "127.0.0.1:%d" % self.port, "--state", self.state_dir]
-            + list(getattr(self, "extra_args", [])),
-            stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file)
-        if wait:
-            self.wait_ready(timeout)
+        for attempt in range(3):
+            self.proc = subprocess.Popen(
+                [RETROVUE_BIN, "serve", "--config", self.config_dir,
+                 "--listen", "127.0.0.1:%d" % self.port, "--state", self.state_dir]
+                + list(getattr(self, "extra_args", [])),
+                stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file)
+            if not wait:
+                return self
+            try:
+                self.wait_ready(timeout)
+                self.started_once = True
+                return self
+            except AssertionError as e:
+                # Someone else bound our port before the first start: take another.
+                # After a first start the port is the station's address, so it stays.
+                if (attempt == 2 or getattr(self, "started_once", False)
+                        or self.proc.poll() is None or "address already in use" not in str(e)):
+                    raise
+                print("[port %d taken by another process: retrying on another]" % self.port,
+                      file=sys.stderr)
+                self.port = free_port()
+                self._write_main()
         return self
 
     @property

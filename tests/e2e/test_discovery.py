@@ -134,11 +134,7 @@ def ssdp_headers(data):
 
 
 def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    return harness.free_port(socket.SOCK_DGRAM, "0.0.0.0")
 
 
 def udp_port_free(port):
