@@ -718,7 +718,7 @@ int ingest_run(sqlite3 *db, const config_t *cfg, const ingest_opts_t *opts,
 
     /* Plex's files join pass 1; one also under a media root is that root's. */
     plex_found_t pf = {0};
-    if (cfg->plex.url != NULL && rc == 0) {
+    if (config_ingests_plex(cfg) && rc == 0) {
         scan_plex(&ctx, &pf);
         report->found += pf.list.n;
         for (size_t j = 0; j < pf.list.n && rc == 0; j++)

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "http_get.h"
+#include "http_client.h"
 #include "log.h"
 #include "util.h"
 

@@ -79,7 +79,7 @@ int cmd_ingest(int argc, char **argv)
     log_set_level(LOG_WARN);
     if (open_station(dir, state, &cfg, &db) != 0)
         return 1;
-    if (cfg->n_media == 0 && cfg->plex.url == NULL)
+    if (cfg->n_media == 0 && !config_ingests_plex(cfg))
         fprintf(stderr, "retrovue ingest: %s lists no media roots (\"media\" in retrovue.json) "
                         "and no Plex server; nothing to do\n", cfg->dir);
     strbuf_t warnings;

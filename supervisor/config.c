@@ -1840,11 +1840,31 @@ static void check_plex_path_map(doc_t *doc, const cJSON *v, void *target)
     }
 }
 
+static void check_plex_ingest(doc_t *doc, const cJSON *v, void *target)
+{
+    want_bool(doc, v, &((plex_conf_t *)target)->ingest);
+}
+
+static void check_plex_reload_guide(doc_t *doc, const cJSON *v, void *target)
+{
+    want_bool(doc, v, &((plex_conf_t *)target)->reload_guide);
+}
+
+static void check_plex_reload_delay(doc_t *doc, const cJSON *v, void *target)
+{
+    int seconds;
+    if (want_int_range(doc, v, 0, 3600, &seconds))
+        ((plex_conf_t *)target)->reload_delay = seconds;
+}
+
 static const field_t plex_fields[] = {
     {"url", true, check_plex_url},
     {"token", true, check_plex_token},
     {"sections", false, check_plex_sections},
     {"path_map", false, check_plex_path_map},
+    {"ingest", false, check_plex_ingest},
+    {"reload_guide", false, check_plex_reload_guide},
+    {"reload_guide_delay", false, check_plex_reload_delay},
 };
 
 static void check_plex(doc_t *doc, const cJSON *v, void *target)
@@ -2213,6 +2233,9 @@ static config_t *config_defaults(char *dir_abs)
     cfg->log_level = xstrdup("info");
     cfg->conform_jobs = 1;
     cfg->conform_nice = 10;
+    cfg->plex.ingest = 1;
+    cfg->plex.reload_guide = 1;
+    cfg->plex.reload_delay = 30;
     cfg->tuner = (tuner_conf_t){.count = 4, .friendly_name = xstrdup("Retrovue"), .discover = 1,
                                 .ssdp = 1, .discover_port = 65001, .ssdp_port = 1900};
     cfg->library = sched_library_new();
@@ -2344,6 +2367,11 @@ static char *dup_or_null(const char *s)
     return s ? xstrdup(s) : NULL;
 }
 
+int config_ingests_plex(const config_t *cfg)
+{
+    return cfg->plex.url != NULL && cfg->plex.ingest;
+}
+
 config_t *config_copy_content(const config_t *c)
 {
     config_t *o = xcalloc(1, sizeof(*o));
@@ -2375,5 +2403,8 @@ config_t *config_copy_content(const config_t *c)
         o->plex.path_map[i] = (path_map_t){xstrdup(c->plex.path_map[i].from),
                                            xstrdup(c->plex.path_map[i].to)};
     o->plex.n_path_map = c->plex.n_path_map;
+    o->plex.ingest = c->plex.ingest;
+    o->plex.reload_guide = c->plex.reload_guide;
+    o->plex.reload_delay = c->plex.reload_delay;
     return o;
 }

@@ -80,6 +80,9 @@ typedef struct plex_conf {
     size_t n_sections;
     path_map_t *path_map;
     size_t n_path_map;
+    int ingest;            /* take media and metadata from Plex's libraries (default 1) */
+    int reload_guide;      /* ask Plex's DVRs on this tuner to reload the guide (default 1) */
+    double reload_delay;   /* seconds from a guide change to asking (default 30) */
 } plex_conf_t;
 
 /** The name of a media kind as written in the config ("episodes", ...). */
@@ -111,6 +114,9 @@ typedef struct config {
     char *warnings;     /* "FILE:LINE:COL: PATH: warning: ..." lines (e.g. globs matching
                            nothing), or NULL; loading still succeeds */
 } config_t;
+
+/** Whether media and metadata come from Plex (a Plex url, and "ingest" not false). */
+int config_ingests_plex(const config_t *cfg);
 
 /**
  * Loads and validates DIR. Returns 0 and sets *out, or a negative errno with every

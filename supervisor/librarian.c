@@ -65,7 +65,7 @@ static void ingest_work(uv_work_t *w)
     strbuf_t warnings;
     strbuf_init(&warnings);
     log_info(NULL, "ingest: scanning %zu media root%s%s", job->cfg->n_media,
-             job->cfg->n_media == 1 ? "" : "s", job->cfg->plex.url ? " and Plex" : "");
+             job->cfg->n_media == 1 ? "" : "s", config_ingests_plex(job->cfg) ? " and Plex" : "");
     int rc = ingest_run(db, job->cfg, &opts, &r, &warnings);
     char *save, *line = strtok_r(warnings.data ? warnings.data : (char *)"", "\n", &save);
     for (; line != NULL; line = strtok_r(NULL, "\n", &save))
@@ -426,7 +426,7 @@ librarian_t *librarian_start(uv_loop_t *loop, const config_t *cfg, const char *d
     lib->notify.data = lib;
     uv_unref((uv_handle_t *)&lib->notify); /* it must not keep a stopping loop alive */
     recover(db_path);
-    if (cfg->n_media > 0 || cfg->plex.url != NULL)
+    if (cfg->n_media > 0 || config_ingests_plex(cfg))
         start_job(lib, 1);
     else if (cfg->conform_jobs > 0)
         start_job(lib, 0); /* assets ingested earlier may still need conforming */
@@ -441,7 +441,7 @@ static int roots_differ(const config_t *a, const config_t *b)
         if (strcmp(a->media[i].path, b->media[i].path) != 0 || a->media[i].kind != b->media[i].kind)
             return 1;
     const char *x = a->plex.url ? a->plex.url : "", *y = b->plex.url ? b->plex.url : "";
-    return strcmp(x, y) != 0;
+    return strcmp(x, y) != 0 || config_ingests_plex(a) != config_ingests_plex(b);
 }
 
 void librarian_reconfigure(librarian_t *lib, const config_t *cfg)

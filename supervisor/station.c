@@ -21,6 +21,7 @@
 #include "librarian.h"
 #include "library.h"
 #include "log.h"
+#include "plex_guide.h"
 #include "server.h"
 #include "util.h"
 
@@ -42,6 +43,7 @@ struct station {
     uv_timer_t horizon;     /* keeps every schedule built days ahead */
     config_t *pending;      /* a reloaded configuration whose library is being probed */
     librarian_t *librarian; /* background ingest and conforms */
+    plex_guide_t *plex_guide; /* tells Plex when the guide changed */
     char *db_path;
 };
 
@@ -149,7 +151,8 @@ static void remove_channel(station_t *st, size_t i)
     channel_stop(ch, on_channel_stopped, st);
 }
 
-static void on_librarian_stopped(void *arg)
+/* The librarian or the Plex notifier finished stopping: counted like a channel. */
+static void on_helper_stopped(void *arg)
 {
     on_channel_stopped(arg);
 }
@@ -167,8 +170,13 @@ static void shutdown_station(station_t *st, const char *why)
     if (st->librarian != NULL) {
         /* Counted like a channel: the loop ends when the last of them is done. */
         st->stopping++;
-        librarian_stop(st->librarian, on_librarian_stopped, st);
+        librarian_stop(st->librarian, on_helper_stopped, st);
         st->librarian = NULL;
+    }
+    if (st->plex_guide != NULL) {
+        st->stopping++; /* a request to Plex may be under way on a worker thread */
+        plex_guide_stop(st->plex_guide, on_helper_stopped, st);
+        st->plex_guide = NULL;
     }
     while (st->n_channels > 0)
         remove_channel(st, st->n_channels - 1);
@@ -245,6 +253,8 @@ static void apply_reload(void *arg, int all_house)
     }
     if (st->librarian != NULL)
         librarian_reconfigure(st->librarian, next);
+    plex_guide_reconfigure(st->plex_guide, next);
+    plex_guide_changed(st->plex_guide, "configuration reloaded");
     if (discovery_changed(old, next)) {
         discovery_stop(st->discovery);
         discovery_start(&st->loop, st, &st->discovery);
@@ -309,6 +319,9 @@ static void start_channels(void *arg, int all_house)
     for (size_t i = 0; i < st->config->n_channels; i++)
         add_channel(st, &st->config->channels[i], st->n_channels);
     st->librarian = librarian_start(&st->loop, st->config, st->db_path, on_catalog_changed, st);
+    /* Plex may hold a guide from before this start (an edit made while stopped). */
+    st->plex_guide = plex_guide_start(&st->loop, st->config, st->device.id_hex);
+    plex_guide_changed(st->plex_guide, "station started");
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -569,9 +569,30 @@ static void test_media_and_plex(void)
         CHECK_STR(cfg->plex.path_map[0].from, "/data/tv");
         CHECK_STR(cfg->plex.path_map[0].to, s = xasprintf("%s/media/tv", abs));
         free(s);
+        /* Defaults: Plex is a source, and is told when the guide changes, 30 s later. */
+        CHECK(cfg->plex.ingest == 1 && config_ingests_plex(cfg));
+        CHECK(cfg->plex.reload_guide == 1 && cfg->plex.reload_delay == 30);
         config_free(cfg);
     }
     free(abs);
+    free(dir);
+
+    /* Plex for Live TV only: its libraries are left alone. */
+    dir = new_case();
+    put(dir, "channels/1.json", minimal_channel);
+    put(dir, "retrovue.json",
+        "{\"plex\": {\"url\": \"http://h:32400\", \"token\": \"t\", \"ingest\": false,\n"
+        "          \"reload_guide\": false, \"reload_guide_delay\": 0}}");
+    cfg = NULL;
+    CHECK(config_load(dir, &cfg, NULL) == 0);
+    if (cfg != NULL) {
+        CHECK(!config_ingests_plex(cfg) && cfg->plex.reload_guide == 0);
+        CHECK(cfg->plex.reload_delay == 0);
+        config_t *copy = config_copy_content(cfg);
+        CHECK(!config_ingests_plex(copy) && copy->plex.reload_guide == 0);
+        config_free(copy);
+        config_free(cfg);
+    }
     free(dir);
 
     static const struct {
@@ -586,6 +607,12 @@ static void test_media_and_plex(void)
          "retrovue.json:1:18: $.plex.url: expected an http:// URL"},
         {"{\"plex\": {\"url\": \"http://h:32400\"}}",
          "retrovue.json:1:10: $.plex: missing required key \"token\""},
+        {"{\"plex\": {\"url\": \"http://h\", \"token\": \"t\",\n  \"reload_guide\": \"yes\"}}",
+         "retrovue.json:2:19: $.plex.reload_guide: expected true or false, found a string"},
+        {"{\"plex\": {\"url\": \"http://h\", \"token\": \"t\", \"reload_guide_delay\": 7200}}",
+         "retrovue.json:1:66: $.plex.reload_guide_delay: must be from 0 to 3600, found 7200"},
+        {"{\"plex\": {\"url\": \"http://h\", \"token\": \"t\", \"ingest\": 0}}",
+         "retrovue.json:1:54: $.plex.ingest: expected true or false, found a number"},
     };
     for (size_t i = 0; i < RV_ARRAY_SIZE(bad); i++) {
         dir = new_case();

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "http_get.h"
+#include "http_client.h"
 #include "plex.h"
 #include "util.h"
 

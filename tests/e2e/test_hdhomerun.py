@@ -2,16 +2,21 @@
 The station as Plex and other HDHomeRun clients see it, over real HTTP on loopback:
 Plex's own request sequence (discover -> lineup_status -> lineup -> each lineup URL),
 the scan endpoints, the UPnP device description, the tuner limit with the answer a
-real tuner gives, DeviceID stability across restarts, the M3U playlist and logos.
+real tuner gives, DeviceID stability across restarts, the M3U playlist and logos; and
+the station asking Plex to reload its guide, against a small HTTP server on loopback
+that answers like Plex from a recorded-style DVR list (no Plex server runs here).
 """
 
+import http.server
 import json
 import os
+import signal
 import sys
 import threading
 import time
 import unittest
 import urllib.parse
+import urllib.request
 import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -268,6 +273,149 @@ class Identity(unittest.TestCase):
             st.check_sanitizers()
         finally:
             st.cleanup()
+
+
+PLEX_TOKEN = "e2e-plex-token-4567"
+
+
+class FakePlex(http.server.BaseHTTPRequestHandler):
+    """Plex's Live TV endpoints: the DVR list (tests/fixtures/plex/livetv-dvrs.json,
+    with the station's DeviceID where Plex would have it) and reloadGuide. Like
+    Plex, it knows the tuner from the tuner's own /discover.json."""
+
+    station_port = None
+    requests = []  # (method, path, token)
+    lock = threading.Lock()
+
+    def log_message(self, *args):
+        pass
+
+    def _token_ok(self):
+        token = self.headers.get("X-Plex-Token")
+        with self.lock:
+            FakePlex.requests.append((self.command, self.path, token))
+        if token == PLEX_TOKEN:
+            return True
+        body = b"<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>"
+        self.send_response(401)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        return False
+
+    def do_GET(self):
+        if not self._token_ok():
+            return
+        if self.path != "/livetv/dvrs" or "json" not in self.headers.get("Accept", ""):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with urllib.request.urlopen("http://127.0.0.1:%d/discover.json" % self.station_port,
+                                    timeout=5) as r:
+            device_id = json.load(r)["DeviceID"]
+        with open(os.path.join(harness.SOURCE_DIR, "tests", "fixtures", "plex",
+                               "livetv-dvrs.json")) as f:
+            body = f.read().replace("@DEVICE_ID@", device_id)
+        body = body.replace("@device_id@", device_id.lower()).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self):
+        if not self._token_ok():
+            return
+        ok = self.path in ("/livetv/dvrs/16/reloadGuide", "/livetv/dvrs/22/reloadGuide",
+                           "/livetv/dvrs/9/reloadGuide")
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+class PlexGuideReload(unittest.TestCase):
+    def test_reload_guide(self):
+        """At start and after a reload, the station asks exactly the Plex DVRs that use
+        this tuner (16 and 22, not 9, which is another HDHomeRun) to reload the guide,
+        once per burst of changes; a refused token or a Plex that is down is logged
+        once, and the station stays on the air."""
+        plex = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakePlex)
+        threading.Thread(target=plex.serve_forever, daemon=True).start()
+        f = harness.fixtures()
+        plex_conf = {"url": "http://127.0.0.1:%d" % plex.server_address[1], "token": PLEX_TOKEN,
+                     "ingest": False, "reload_guide_delay": 1}
+        st = harness.Station({"1": [f["a"], f["b"]]}, main={"plex": plex_conf})
+        FakePlex.station_port = st.port
+        FakePlex.requests = []
+
+        def calls():
+            with FakePlex.lock:
+                return [(m, p) for m, p, _ in FakePlex.requests]
+
+        def wait_calls(n, timeout=10):
+            harness.wait_until(lambda: len(calls()) >= n, timeout, 0.1)
+            time.sleep(0.5)  # nothing more should follow
+            return calls()
+
+        def reload_with(conf):
+            with open(os.path.join(st.config_dir, "retrovue.json")) as fh:
+                doc = json.load(fh)
+            doc["plex"] = conf
+            with open(os.path.join(st.config_dir, "retrovue.json"), "w") as fh:
+                json.dump(doc, fh)
+            mark = st.log().count("configuration reloaded")
+            st.signal(signal.SIGHUP)
+            harness.wait_until(lambda: st.log().count("configuration reloaded") > mark, 15, 0.1)
+
+        try:
+            st.start()
+            # Ingest is off: Plex is asked about Live TV only, never its libraries.
+            want = [("GET", "/livetv/dvrs"), ("POST", "/livetv/dvrs/16/reloadGuide"),
+                    ("POST", "/livetv/dvrs/22/reloadGuide")]
+            self.assertEqual(wait_calls(3), want)
+            self.assertTrue(all(t == PLEX_TOKEN for _, _, t in FakePlex.requests))
+            self.assertTrue(st.wait_log("plex: Plex DVR 16, 22 reloading the guide (station started)", 5),
+                            st.log_tail())
+
+            # Three quick reloads make one request to Plex, after the delay.
+            FakePlex.requests = []
+            for _ in range(3):
+                st.signal(signal.SIGHUP)
+                time.sleep(0.15)
+            harness.wait_until(lambda: st.log().count("configuration reloaded") >= 1, 15, 0.1)
+            self.assertEqual(wait_calls(3, timeout=15), want)
+
+            # A wrong token: one warning naming the cause, whatever the number of tries.
+            FakePlex.requests = []
+            reload_with(dict(plex_conf, token="wrong-token"))
+            wait_calls(1)
+            reload_with(dict(plex_conf, token="wrong-token", reload_guide_delay=0))
+            wait_calls(2)
+            self.assertEqual(calls(), [("GET", "/livetv/dvrs")] * 2)
+            self.assertEqual(st.log().count("Plex refused the token (401"), 1, st.log_tail())
+
+            # Plex gone: a warning, and the channel keeps airing.
+            plex.shutdown()
+            plex.server_close()
+            reload_with(dict(plex_conf, reload_guide_delay=0))
+            self.assertTrue(st.wait_log("plex: listing Plex's DVRs: unable to connect to "
+                                        "127.0.0.1:%d: Connection refused" % plex.server_address[1],
+                                        10), st.log_tail())
+
+            # Switched off: nothing is sent.
+            FakePlex.requests = []
+            reload_with(dict(plex_conf, reload_guide=False, reload_guide_delay=0))
+            time.sleep(1.5)
+            self.assertEqual(calls(), [])
+            status, health = st.get_json("/healthz")
+            self.assertEqual(status, 200, health)
+            st.stop()
+            st.check_sanitizers()
+        finally:
+            st.cleanup()
+            plex.server_close()
 
 
 if __name__ == "__main__":

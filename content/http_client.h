@@ -1,10 +1,11 @@
 /*
- * A small blocking HTTP/1.1 GET client for servers on the LAN (Plex's API). Plain http
- * only: no TLS, no proxies, no redirects, one connection per request. Bodies with
- * Content-Length, chunked, or delimited by the server closing the connection.
+ * A small blocking HTTP/1.1 client for servers on the LAN (Plex's API): GET, and
+ * bodiless POST for Plex's commands. Plain http only: no TLS, no proxies, no
+ * redirects, one connection per request. Bodies with Content-Length, chunked, or
+ * delimited by the server closing the connection.
  */
-#ifndef RV_HTTP_GET_H
-#define RV_HTTP_GET_H
+#ifndef RV_HTTP_CLIENT_H
+#define RV_HTTP_CLIENT_H
 
 #include <stddef.h>
 
@@ -40,6 +41,10 @@ typedef struct http_response {
  */
 int http_get(const char *url, const char *const *headers, int timeout_ms, http_response_t *out,
              char **error);
+
+/** As http_get, with another method ("POST", "DELETE"; not HEAD); the request has no body. */
+int http_request(const char *method, const char *url, const char *const *headers,
+                 int timeout_ms, http_response_t *out, char **error);
 
 /** The value of the first response header with that name (any case), or NULL. */
 const char *http_response_header(const http_response_t *res, const char *name);

@@ -1,9 +1,9 @@
 /*
- * The blocking HTTP/1.1 GET client: resolve, connect with a timeout, send one request
+ * The blocking HTTP/1.1 client: resolve, connect with a timeout, send one request
  * with "Connection: close", then parse the status line, headers and body (fixed
  * length, chunked or until close). Used from worker threads for Plex's API.
  */
-#include "http_get.h"
+#include "http_client.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -416,14 +416,17 @@ static int read_response(reader_t *r, http_response_t *res)
     return rc;
 }
 
-static char *request_text(const url_parts_t *u, const char *const *headers)
+static char *request_text(const char *method, const url_parts_t *u, const char *const *headers)
 {
     strbuf_t sb;
     strbuf_init(&sb);
     strbuf_printf(&sb,
-                  "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Retrovue/%s\r\n"
+                  "%s %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: Retrovue/%s\r\n"
                   "Connection: close\r\n",
-                  u->target, u->authority, RETROVUE_VERSION);
+                  method, u->target, u->authority, RETROVUE_VERSION);
+    /* A bodiless POST still says so: some servers wait for a body otherwise. */
+    if (strcmp(method, "GET") != 0)
+        strbuf_puts(&sb, "Content-Length: 0\r\n");
     for (size_t i = 0; headers != NULL && headers[i] != NULL && headers[i + 1] != NULL; i += 2)
         strbuf_printf(&sb, "%s: %s\r\n", headers[i], headers[i + 1]);
     strbuf_puts(&sb, "\r\n");
@@ -452,6 +455,12 @@ static int transfer_error(char **error, int rc, const url_parts_t *u, int timeou
 int http_get(const char *url, const char *const *headers, int timeout_ms, http_response_t *out,
              char **error)
 {
+    return http_request("GET", url, headers, timeout_ms, out, error);
+}
+
+int http_request(const char *method, const char *url, const char *const *headers,
+                 int timeout_ms, http_response_t *out, char **error)
+{
     memset(out, 0, sizeof(*out));
     if (error != NULL)
         *error = NULL;
@@ -469,7 +478,7 @@ int http_get(const char *url, const char *const *headers, int timeout_ms, http_r
     int fd = -1;
     rc = connect_to(&u, timeout_ms, &fd, error);
     if (rc == 0) {
-        char *req = request_text(&u, headers);
+        char *req = request_text(method, &u, headers);
         rc = send_all(fd, req, strlen(req), timeout_ms);
         free(req);
         reader_t r = {.fd = fd, .timeout_ms = timeout_ms};
