@@ -169,10 +169,21 @@ const sched_set_t *sched_set_find(sched_set_t *const *sets, size_t n, const char
 /** Sets the duration (and start time) of every asset with this path, from the catalog. */
 void sched_library_set_duration(sched_library_t *lib, const char *path, double duration,
                                 double start_time);
+/** Fills one asset's duration, start time and break points from the catalog (kept when
+    the catalog does not know the file). */
+void sched_asset_fill_from_catalog(sched_asset_t *a, sqlite3 *db);
 /** Fills durations of every asset from the catalog cache (catalog_get); returns how many are still unknown. */
 size_t sched_library_fill_from_catalog(sched_library_t *lib, sqlite3 *db);
 /** Frees a channel schedule (NULL is fine). */
 void sched_channel_free(sched_channel_t *ch);
+/**
+ * The first asset the channel can air (its blocks, its overrides' blocks, its break
+ * pools) for which match returns nonzero, or NULL. An asset may be offered more than
+ * once.
+ */
+const sched_asset_t *sched_channel_find_asset(const sched_channel_t *ch,
+                                              int (*match)(const sched_asset_t *a, void *arg),
+                                              void *arg);
 /** Frees a block's owned memory (not the struct). */
 void sched_block_dispose(sched_block_t *b);
 

@@ -205,21 +205,25 @@ static void fill_breaks(sched_asset_t *a, sqlite3 *db)
     sqlite3_finalize(st);
 }
 
+void sched_asset_fill_from_catalog(sched_asset_t *a, sqlite3 *db)
+{
+    asset_t info;
+    memset(&info, 0, sizeof(info));
+    if (catalog_get(db, a->path, &info) == 0 && info.error == NULL && info.duration > 0) {
+        a->duration = (sched_ms_t)llround(info.duration * 1000.0);
+        a->start_time = (sched_ms_t)llround(info.start_time * 1000.0);
+    }
+    asset_dispose(&info);
+    fill_breaks(a, db);
+}
+
 size_t sched_library_fill_from_catalog(sched_library_t *lib, sqlite3 *db)
 {
     size_t unknown = 0;
     for (size_t i = 0; i < lib->n_assets; i++) {
-        sched_asset_t *a = lib->assets[i];
-        asset_t info;
-        memset(&info, 0, sizeof(info));
-        if (catalog_get(db, a->path, &info) == 0 && info.error == NULL && info.duration > 0) {
-            a->duration = (sched_ms_t)llround(info.duration * 1000.0);
-            a->start_time = (sched_ms_t)llround(info.start_time * 1000.0);
-        }
-        if (a->duration <= 0)
+        sched_asset_fill_from_catalog(lib->assets[i], db);
+        if (lib->assets[i]->duration <= 0)
             unknown++;
-        asset_dispose(&info);
-        fill_breaks(a, db);
     }
     return unknown;
 }
@@ -231,6 +235,59 @@ void sched_block_dispose(sched_block_t *b)
     free(b->movies);
     free(b->movies_key);
     memset(b, 0, sizeof(*b));
+}
+
+static const sched_asset_t *find_in(sched_asset_t *const *assets, size_t n,
+                                     int (*match)(const sched_asset_t *, void *), void *arg)
+{
+    for (size_t i = 0; i < n; i++)
+        if (match(assets[i], arg))
+            return assets[i];
+    return NULL;
+}
+
+static const sched_asset_t *find_in_set(const sched_set_t *set,
+                                        int (*match)(const sched_asset_t *, void *), void *arg)
+{
+    if (set == NULL)
+        return NULL;
+    const sched_asset_t *a = find_in(set->assets, set->n_assets, match, arg);
+    return a ? a : find_in(set->promos, set->n_promos, match, arg);
+}
+
+static const sched_asset_t *find_in_blocks(const sched_block_t *blocks, size_t n,
+                                           int (*match)(const sched_asset_t *, void *), void *arg)
+{
+    for (size_t i = 0; i < n; i++) {
+        const sched_block_t *b = &blocks[i];
+        const sched_asset_t *a = find_in(b->movies, b->n_movies, match, arg);
+        for (size_t j = 0; a == NULL && j < b->n_series; j++)
+            a = find_in_set(b->series[j], match, arg);
+        if (a == NULL)
+            a = find_in_set(b->sign_off, match, arg);
+        if (a == NULL)
+            a = find_in_set(b->pattern, match, arg);
+        if (a == NULL)
+            a = find_in_set(b->sign_on, match, arg);
+        if (a != NULL)
+            return a;
+    }
+    return NULL;
+}
+
+const sched_asset_t *sched_channel_find_asset(const sched_channel_t *ch,
+                                              int (*match)(const sched_asset_t *a, void *arg),
+                                              void *arg)
+{
+    const sched_asset_t *a = find_in_blocks(ch->blocks, ch->n_blocks, match, arg);
+    for (size_t i = 0; a == NULL && i < ch->n_overrides; i++)
+        a = find_in_blocks(ch->overrides[i].blocks, ch->overrides[i].n_blocks, match, arg);
+    const sched_set_t *pools[] = {ch->breaks.commercials, ch->breaks.bumper_out,
+                                  ch->breaks.bumper_in, ch->breaks.station_id,
+                                  ch->breaks.promo, ch->breaks.filler};
+    for (size_t i = 0; a == NULL && i < RV_ARRAY_SIZE(pools); i++)
+        a = find_in_set(pools[i], match, arg);
+    return a;
 }
 
 void sched_channel_free(sched_channel_t *ch)

@@ -667,19 +667,29 @@ static void probe_done(uv_work_t *w, int status)
         spawn_ffmpeg(ch);
 }
 
+static int needs_live(const sched_asset_t *a, void *arg)
+{
+    const unsigned char *house = arg;
+    return house != NULL && !house[a->index];
+}
+
 /* A scheduled channel's media is the station's library, probed by the station
-   before channels start; all that is left is the encode decision. */
+   before channels start; all that is left is the encode decision, made for this
+   channel alone: it copies once everything its schedule can air is house format. */
 static void prepare_scheduled(channel_t *ch)
 {
     const config_t *cfg = ch->env->config;
-    int copy = ch->conf.mode == ENCODE_COPY ||
-               (ch->conf.mode == ENCODE_AUTO && ch->env->library_house);
+    const sched_asset_t *live = sched_channel_find_asset(ch->conf.schedule, needs_live,
+                                                         (void *)ch->env->library_house);
+    int copy = ch->conf.mode == ENCODE_COPY || (ch->conf.mode == ENCODE_AUTO && live == NULL);
     int was_prepared = ch->prepared;
     ch->prepared = 1;
     ch->feed.keyframe_interval = copy ? cfg->segment_seconds : 0;
     ch->feed.tolerance = feed_tolerance(cfg);
-    log_info(ch->number, "scheduled (%s, horizon %d days), %s", ch->conf.timezone,
-             ch->conf.schedule->days_ahead, copy ? "stream copy" : "live encode");
+    log_info(ch->number, "scheduled (%s, horizon %d days), %s%s%s", ch->conf.timezone,
+             ch->conf.schedule->days_ahead, copy ? "stream copy" : "live encode",
+             live && ch->conf.mode == ENCODE_AUTO ? ": not in the house format yet: " : "",
+             live && ch->conf.mode == ENCODE_AUTO ? live->path : "");
     if (was_prepared && copy != ch->copy && ch->proc != NULL) {
         ch->copy = copy;
         ch->disc_next_run = 1;

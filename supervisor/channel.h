@@ -21,7 +21,7 @@ typedef struct channel_env {
     const char *self_exe;   /* this binary, used to spawn ffmpeg with a parent-death signal */
     const config_t *config; /* current configuration (replaced on reload) */
     int feed_port;          /* loopback port of the internal feed endpoint */
-    int library_house;      /* every probed library asset is in the house format */
+    const unsigned char *library_house; /* library_house_flags for config's library */
 } channel_env_t;
 
 enum channel_state {

@@ -42,6 +42,9 @@ struct station {
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t horizon;     /* keeps every schedule built days ahead */
     config_t *pending;      /* a reloaded configuration whose library is being probed */
+    unsigned char *house;   /* library_house_flags for config's library (env points here) */
+    int refreshing;         /* a library_refresh is reading the catalog */
+    int refresh_again;      /* the catalog changed again meanwhile */
     librarian_t *librarian; /* background ingest and conforms */
     plex_guide_t *plex_guide; /* tells Plex when the guide changed */
     char *db_path;
@@ -173,6 +176,8 @@ static void shutdown_station(station_t *st, const char *why)
         librarian_stop(st->librarian, on_helper_stopped, st);
         st->librarian = NULL;
     }
+    if (st->refreshing)
+        st->stopping++; /* the worker still reads the catalog: wait for it */
     if (st->plex_guide != NULL) {
         st->stopping++; /* a request to Plex may be under way on a worker thread */
         plex_guide_stop(st->plex_guide, on_helper_stopped, st);
@@ -222,12 +227,21 @@ static int discovery_changed(const config_t *a, const config_t *b)
            strcmp(a->base_url ? a->base_url : "", b->base_url ? b->base_url : "") != 0;
 }
 
-static void apply_reload(void *arg, int all_house)
+/* The flags belong to one configuration's library: they change together. */
+static void set_house(station_t *st, unsigned char *house)
+{
+    free(st->house);
+    st->house = house;
+    st->env.library_house = house;
+}
+
+static void apply_reload(void *arg, unsigned char *house)
 {
     station_t *st = arg;
     config_t *next = st->pending;
     st->pending = NULL;
     if (st->shutting_down) {
+        free(house);
         config_free(next);
         return;
     }
@@ -241,7 +255,7 @@ static void apply_reload(void *arg, int all_house)
     config_t *old = st->config;
     st->config = next;
     st->env.config = next;
-    st->env.library_house = all_house;
+    set_house(st, house);
     extend_schedules(st);
     for (size_t i = 0; i < next->n_channels; i++) {
         const channel_conf_t *conf = &next->channels[i];
@@ -289,30 +303,61 @@ static void reload(station_t *st)
     library_prepare(&st->loop, st->db, next, apply_reload, st);
 }
 
+static void on_catalog_changed(void *arg);
+
+static void on_refreshed(void *arg, library_refresh_t *r)
+{
+    station_t *st = arg;
+    st->refreshing = 0;
+    if (st->shutting_down) {
+        library_refresh_free(r);
+        on_helper_stopped(st);
+        return;
+    }
+    /* A reload under way brings its own fresh answer; otherwise apply this one, which
+       holds only if the library is still the one it read. */
+    unsigned char *house = st->pending == NULL ? library_refresh_apply(r, st->config) : NULL;
+    library_refresh_free(r);
+    if (house != NULL) {
+        set_house(st, house);
+        for (size_t i = 0; i < st->n_channels; i++) {
+            const channel_conf_t *conf =
+                config_find_channel(st->config, channel_number(st->channels[i]));
+            if (conf != NULL)
+                channel_reconfigure(st->channels[i], conf);
+        }
+    }
+    if (st->refresh_again) {
+        st->refresh_again = 0;
+        on_catalog_changed(st);
+    }
+}
+
 /* The catalog changed (an ingest ended, a conform finished): schedules learn new
    durations and break points, and channels decide again between stream copy and live
-   encoding, since a conformed copy may now exist for what they air. */
+   encoding, since a conformed copy may now exist for what they air. The catalog is read
+   off the loop; changes that come meanwhile are gathered into one more refresh. */
 static void on_catalog_changed(void *arg)
 {
     station_t *st = arg;
     if (st->shutting_down || st->pending != NULL)
         return;
-    sched_library_fill_from_catalog(st->config->library, st->db);
-    st->env.library_house = library_all_house(st->db, st->config);
-    for (size_t i = 0; i < st->n_channels; i++) {
-        const channel_conf_t *conf =
-            config_find_channel(st->config, channel_number(st->channels[i]));
-        if (conf != NULL)
-            channel_reconfigure(st->channels[i], conf);
+    if (st->refreshing) {
+        st->refresh_again = 1;
+        return;
     }
+    st->refreshing = 1;
+    library_refresh(&st->loop, st->db_path, st->config, on_refreshed, st);
 }
 
-static void start_channels(void *arg, int all_house)
+static void start_channels(void *arg, unsigned char *house)
 {
     station_t *st = arg;
-    if (st->shutting_down)
+    if (st->shutting_down) {
+        free(house);
         return;
-    st->env.library_house = all_house;
+    }
+    set_house(st, house);
     extend_schedules(st);
     /* Every ten minutes of real time; the feed also extends on demand. */
     uv_timer_start(&st->horizon, on_horizon, 600000, 600000);

@@ -7,7 +7,9 @@ Each test runs its own station (they kill things), so one test's damage cannot
 leak into the next. Every process is killed by PID in tearDown.
 """
 
+import json
 import os
+import re
 import signal
 import sys
 import time
@@ -271,6 +273,29 @@ class Supervision(unittest.TestCase):
         self.assertAlmostEqual(pl["segments"][-1]["duration"], harness.SEGMENT_SECONDS, delta=0.05)
         rc, errors = harness.decode_check(seg)
         self.assertEqual(rc, 0, errors)
+
+    def test_scheduled_channels_choose_copy_or_live_each(self):
+        """The encode decision is per channel: a scheduled channel whose schedule airs
+        only house-format media copies, while one that can air a non-house file
+        encodes live (until that file is conformed), from the same library."""
+        fx = self.fx
+        library = {"series": {"house-show": {"title": "House Show", "files": [fx["a"], fx["b"]]},
+                              "odd-show": {"title": "Odd Show", "files": [fx["odd"]]}},
+                   "pools": {"filler": [fx["c"]]}}
+        st = self.station({}, main={"library": library, "conform": {"jobs": 0}})
+        for number, series in (("10", "house-show"), ("11", "odd-show")):
+            with open(st.channel_file(number), "w") as f:
+                json.dump({"number": number, "name": series, "schedule": {
+                    "days_ahead": 3, "breaks": {"filler": "filler"},
+                    "blocks": [{"days": "daily", "start": "00:00", "end": "24:00", "slot": "30m",
+                                "series": series}]}}, f)
+        st.start()
+        for number in ("10", "11"):
+            st.wait_playlist(number, 1, timeout=25)
+        self.assertEqual(st.get_json("/api/channels/10")[1]["mode"], "copy")
+        self.assertEqual(st.get_json("/api/channels/11")[1]["mode"], "live")
+        self.assertRegex(st.log(), r"\[ch 11\].*live encode: not in the house format yet: .*%s"
+                         % re.escape(os.path.basename(fx["odd"])))
 
     # ---------------------------------------------------------------- reload
 
