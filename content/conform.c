@@ -22,12 +22,16 @@
 
 /* Part of every cache name: bump it whenever the encode below changes in a way that
    makes old conformed files wrong, and they are all made again. */
-#define ENCODER_VERSION "conform 1: x264 ultrafast main crf26 closed-gop bf0, aac fast"
+#define ENCODER_VERSION "conform 2: x264 ultrafast main crf26 closed-gop bf0 601/709, aac fast"
 
 /* Sources whose display aspect is within 3% of the house's are cropped to fit rather
    than given bars a few pixels thick: 720x480 at 10:11 (15:11, the analogue blanking
    included) fills a 4:3 house, losing 8 columns of blanking on each side. */
 #define ASPECT_SLACK 0.03
+
+/* Players read an untagged picture of this many lines or more as HD (the BT.709 matrix),
+   and a smaller one as SD (BT.601). */
+#define HD_LINES 720
 
 /* ---- names and keys ---- */
 
@@ -136,11 +140,29 @@ static void fit_picture(const probe_video_t *v, const house_format_t *h, fit_t *
         f->crop_w = f->crop_h = 0;
 }
 
+/* The YCbCr matrix the source was encoded with, in scale's names. An untagged source is
+   read as players read it (by its size), not as swscale would: its default is BT.601
+   for everything, which shifts the colours of untagged HD. */
+static const char *source_matrix(const probe_video_t *v)
+{
+    static const struct {
+        const char *tag, *matrix;
+    } known[] = {{"bt709", "bt709"},     {"fcc", "fcc"},        {"smpte240m", "smpte240m"},
+                 {"bt2020nc", "bt2020"}, {"bt2020c", "bt2020"}, {"smpte170m", "bt601"},
+                 {"bt470bg", "bt601"}};
+    for (size_t i = 0; v->color_space != NULL && i < RV_ARRAY_SIZE(known); i++)
+        if (strcmp(v->color_space, known[i].tag) == 0)
+            return known[i].matrix;
+    return v->height >= HD_LINES ? "bt709" : "bt601";
+}
+
 /* Every filter ends in a fixed number of frames: fps starts the picture at 0 (cloning
    the first frame if the video starts late), tpad clones the last frame if the video
    ends before the audio, trim stops at exactly the frame count. -frames:v is no good:
    ffmpeg 5.1 closes every stream of the output when it is reached, cutting the audio
-   short. bwdif makes one frame per frame, keeping the source's motion cadence. */
+   short. bwdif makes one frame per frame, keeping the source's motion cadence. scale
+   converts the matrix, not only the size: HD sources are BT.709 and an SD house is
+   BT.601, and ffmpeg 5.1's scale keeps the input's matrix unless given the output's. */
 static void video_graph(strbuf_t *g, const probe_video_t *v, const house_format_t *h,
                         long long frames)
 {
@@ -151,7 +173,9 @@ static void video_graph(strbuf_t *g, const probe_video_t *v, const house_format_
         strbuf_puts(g, "bwdif=mode=send_frame:parity=auto:deint=all,");
     if (f.crop_w > 0)
         strbuf_printf(g, "crop=%d:%d,", f.crop_w, f.crop_h);
-    strbuf_printf(g, "scale=%d:%d,setsar=1,", f.scale_w, f.scale_h);
+    strbuf_printf(g, "scale=%d:%d:in_color_matrix=%s:out_color_matrix=%s:out_range=tv,setsar=1,",
+                  f.scale_w, f.scale_h, source_matrix(v),
+                  h->height >= HD_LINES ? "bt709" : "bt601");
     if (f.pad)
         strbuf_printf(g, "pad=%d:%d:(ow-iw)/2:(oh-ih)/2:black,", h->width, h->height);
     strbuf_printf(g,
@@ -238,7 +262,11 @@ static void add_list(args_t *a, const char *const *list)
    other in one stream copy. Forcing keyframes by frame number puts one at every multiple
    of the GOP even if x264 would have drifted. The AAC encoder's priming packet (pts
    -1024 samples) is dropped, as make-demo does: otherwise the muxer shifts the whole
-   file by 21 ms and the video no longer starts at 0. -muxdelay 0 starts both at 0. */
+   file by 21 ms and the video no longer starts at 0. -muxdelay 0 starts both at 0.
+   The colour tags say what video_graph made (BT.601 for SD, BT.709 for HD, limited
+   range), which is what players assume for a picture of that size anyway; make-demo
+   writes the same, so the SPS does not change where files are spliced. Primaries are
+   tagged but not converted (the gamuts are close), as broadcasters down-convert HD. */
 static void encode_args(args_t *a, const house_format_t *h, int threads)
 {
     static const char *const video[] = {"-c:v", "libx264", "-preset", "ultrafast",
@@ -247,6 +275,14 @@ static void encode_args(args_t *a, const house_format_t *h, int threads)
                                         "-x264-params", "open_gop=0:cabac=1", "-crf", "26",
                                         NULL};
     add_list(a, video);
+    const char *colour = h->height >= HD_LINES ? "bt709" : "smpte170m";
+    static const char *const tags[] = {"-colorspace", "-color_primaries", "-color_trc", NULL};
+    for (size_t i = 0; tags[i] != NULL; i++) {
+        add(a, tags[i]);
+        add(a, colour);
+    }
+    add(a, "-color_range");
+    add(a, "tv");
     if (threads > 0) {
         add(a, "-threads");
         addf(a, "%d", threads);

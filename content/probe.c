@@ -198,6 +198,9 @@ static void parse_video(const cJSON *s, probe_video_t *v)
     v->interlaced = v->field_order >= PROBE_FIELD_TT;
     parse_aspect(s, v);
     v->pix_fmt = xstrdup(jstr(s, "pix_fmt"));
+    /* "unknown" (colour info present, matrix not stated) says no more than no tag. */
+    const char *cs = jstr(s, "color_space");
+    v->color_space = cs != NULL && strcmp(cs, "unknown") != 0 ? xstrdup(cs) : NULL;
     parse_ratio(jstr(s, "time_base"), '/', &v->tb_num, &v->tb_den);
     v->has_b_frames = jint(s, "has_b_frames");
 }
@@ -389,6 +392,7 @@ void probe_dispose(probe_t *p)
     free(p->video.codec);
     free(p->video.profile);
     free(p->video.pix_fmt);
+    free(p->video.color_space);
     free(p->audio.codec);
     free(p->audio.channel_layout);
     for (size_t i = 0; i < p->n_chapters; i++)

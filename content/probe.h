@@ -41,6 +41,8 @@ typedef struct probe_video {
     int sar_num, sar_den;         /* sample (pixel) aspect ratio, 1:1 when not stated */
     int dar_num, dar_den;         /* display aspect ratio, e.g. 16:9 */
     char *pix_fmt;                /* e.g. "yuv420p" */
+    char *color_space;            /* YCbCr matrix, e.g. "bt709", "smpte170m"; NULL when
+                                     not tagged (ffprobe omits it or says "unknown") */
     int tb_num, tb_den;           /* stream time base, e.g. 1/90000 */
     int has_b_frames;             /* frame reordering depth; 0 means no B-frames */
 } probe_video_t;

@@ -2,9 +2,10 @@
  * Tests for conforming: small sources made with ffmpeg's lavfi at start (16:9, 4:3,
  * interlaced with non-square pixels, silent, 44.1 kHz mono) go into small house formats
  * and are checked independently with ffprobe and by looking at pixels: house format,
- * bars where the aspect needs them, keyframes on the GOP grid, lengths, and a stream copy
- * of three results back to back as a copy-mode channel plays them. Also cancelling,
- * time limits, failures leaving no files, and the cache names and keys.
+ * bars where the aspect needs them, keyframes on the GOP grid, lengths, colours converted
+ * from HD's matrix to SD's and tagged, and a stream copy of three results back to back
+ * as a copy-mode channel plays them. Also cancelling, time limits, failures leaving no
+ * files, and the cache names and keys.
  */
 #include <cJSON.h>
 #include <errno.h>
@@ -28,6 +29,7 @@ static char dir[] = "/tmp/rv-conform-XXXXXX";
 static const house_format_t small = {320, 240, 30000, 1001, 30, 48000, 2, 800, 96};
 static const house_format_t wide_house = {320, 180, 30000, 1001, 30, 48000, 2, 800, 96};
 static const house_format_t defaults = {640, 480, 30000, 1001, 60, 48000, 2, 1500, 128};
+static const house_format_t hd_house = {1280, 720, 30000, 1001, 30, 48000, 2, 3000, 96};
 
 static int exists(const char *path)
 {
@@ -226,6 +228,44 @@ static void check_bars(const unsigned char *y, int w, int h, int bar, int vertic
     }
 }
 
+/* The centre of the first frame as 8-bit Y, Cb, Cr (each the mean of a 2x2 block), read
+   without any matrix conversion: yuv444p keeps the file's own matrix. */
+static int centre_yuv(const char *path, double yuv[3])
+{
+    const char *argv[] = {"ffmpeg", "-v", "error", "-i", path, "-vf",
+                          "crop=2:2:iw/2:ih/2,format=yuv444p", "-f", "rawvideo",
+                          "-frames:v", "1", "pipe:1", NULL};
+    strbuf_t out;
+    if (!run_ok(argv, &out, NULL))
+        return 0;
+    int ok = out.len == 12;
+    if (!ok)
+        fprintf(stderr, "%s: %zu bytes for a 2x2 yuv444p block, expected 12\n", path, out.len);
+    for (int plane = 0; ok && plane < 3; plane++) {
+        const unsigned char *b = (const unsigned char *)out.data + 4 * plane;
+        yuv[plane] = (b[0] + b[1] + b[2] + b[3]) / 4.0;
+    }
+    strbuf_dispose(&out);
+    return ok;
+}
+
+/* The output's colour tags as ffprobe prints them: "range,space,transfer,primaries" (the
+   first line: MPEG-TS streams are listed again under their program). */
+static char *colour_tags(const char *path)
+{
+    const char *argv[] = {"ffprobe", "-v", "error", "-select_streams", "v:0",
+                          "-show_entries",
+                          "stream=color_range,color_space,color_transfer,color_primaries",
+                          "-of", "csv=p=0", path, NULL};
+    strbuf_t out;
+    if (!run_ok(argv, &out, NULL) || out.data == NULL) {
+        strbuf_dispose(&out);
+        return xstrdup("");
+    }
+    out.data[strcspn(out.data, "\r\n")] = '\0';
+    return strbuf_steal(&out);
+}
+
 /* What ffmpeg's idet filter makes of every frame: how many look interlaced (combed)
    and how many progressive. */
 static void detect_interlace(const char *path, int *combed, int *progressive)
@@ -347,6 +387,36 @@ static char *conform_checked(const char *src, const house_format_t *house, const
     *out_probe = op;
     conform_result_dispose(&r);
     return dst;
+}
+
+/* ---- colours ---- */
+
+/* Pure red conformed into house: the centre must be red as that house's matrix codes it,
+   and the file tagged with that matrix (space). src_space is the source's tag, or NULL. */
+static void check_red(const char *src, const char *src_space, const house_format_t *house,
+                      const char *name, const double want[3], const char *space)
+{
+    probe_t sp, op;
+    char *out = conform_checked(src, house, name, &sp, &op);
+    if (src_space != NULL)
+        CHECK_STR(sp.video.color_space, src_space);
+    else
+        CHECK(sp.video.color_space == NULL);
+    double yuv[3] = {0, 0, 0};
+    CHECK(centre_yuv(out, yuv));
+    fprintf(stderr, "%s: source tagged %s, centre Y %.1f Cb %.1f Cr %.1f (want %.0f %.0f %.0f)\n",
+            name, sp.video.color_space ? sp.video.color_space : "(none)", yuv[0], yuv[1], yuv[2],
+            want[0], want[1], want[2]);
+    for (int i = 0; i < 3; i++)
+        CHECK_NEAR(yuv[i], want[i], 4);
+    char *tags = colour_tags(out), *want_tags = xasprintf("tv,%s,%s,%s", space, space, space);
+    CHECK_STR(tags, want_tags);
+    CHECK_STR(op.video.color_space, space);
+    free(tags);
+    free(want_tags);
+    probe_dispose(&sp);
+    probe_dispose(&op);
+    free(out);
 }
 
 /* ---- copy-mode playout of conformed files ---- */
@@ -530,7 +600,13 @@ int main(void)
     static const char *const interlaced[] = {"-c:v", "libx264", "-preset", "ultrafast",
                                              "-flags", "+ildct+ilme", "-x264-params", "tff=1",
                                              "-c:a", "ac3", NULL};
-    enum { WIDE, NARROW, INTERLACED, SILENT, MONO, N_SOURCES };
+    static const char *const x264_bt709[] = {"-c:v", "libx264", "-preset", "ultrafast",
+                                              "-colorspace", "bt709", "-color_primaries", "bt709",
+                                              "-color_trc", "bt709", NULL};
+    /* Pure red coded with the BT.709 matrix, as HD is. */
+    const char *red = "color=c=red:size=1280x720:rate=30000/1001:duration=1,format=rgb24,"
+                      "scale=out_color_matrix=bt709:out_range=tv,format=yuv420p";
+    enum { WIDE, NARROW, INTERLACED, SILENT, MONO, RED_TAGGED, RED_UNTAGGED, N_SOURCES };
     source_t src[N_SOURCES] = {
         [WIDE] = {"wide.mkv", "color=c=0xC08040:size=640x360:rate=25:duration=3",
                   "sine=f=440:r=48000:d=3,pan=stereo|c0=c0|c1=c0", x264_aac},
@@ -544,6 +620,8 @@ int main(void)
         [SILENT] = {"silent.mkv", "testsrc2=size=320x240:rate=24:duration=2.2", NULL, x264},
         [MONO] = {"mono.mkv", "testsrc2=size=320x240:rate=30000/1001:duration=3",
                   "sine=f=330:r=44100:d=3", x264_aac},
+        [RED_TAGGED] = {"red-bt709.mkv", red, NULL, x264_bt709},
+        [RED_UNTAGGED] = {"red-untagged.mkv", red, NULL, x264},
     };
     make_sources(src, N_SOURCES);
     probe_t sp, op;
@@ -596,6 +674,16 @@ int main(void)
     CHECK(op.audio.sample_rate == 48000 && op.audio.channels == 2);
     probe_dispose(&sp);
     probe_dispose(&op);
+
+    /* HD red into the SD house: converted to BT.601's red (Y 16+219*0.299, Cb and Cr from
+       B-Y and R-Y scaled by 112/0.886 and 112/0.701), tagged smpte170m. Untagged, it is
+       taken as BT.709 for its 720 lines, as players take it. Into an HD house it stays
+       BT.709's red (Y 16+219*0.2126), tagged bt709. Without the conversion the SD
+       results would be 63, 102, 240. */
+    static const double red_601[3] = {81, 90, 240}, red_709[3] = {63, 102, 240};
+    check_red(src[RED_TAGGED].path, "bt709", &small, "red-tagged.ts", red_601, "smpte170m");
+    check_red(src[RED_UNTAGGED].path, NULL, &small, "red-untagged.ts", red_601, "smpte170m");
+    check_red(src[RED_TAGGED].path, "bt709", &hd_house, "red-hd.ts", red_709, "bt709");
 
     /* The project's default house format. Its 480 lines keep any combing the small
        house would have scaled away, so it shows the fields were really merged. */

@@ -2,7 +2,7 @@
  * Unit tests for probing: media made with ffmpeg's lavfi sources at the start of the run
  * (16:9 and 4:3 with non-square pixels, 25 and 30000/1001 fps, interlaced, no audio,
  * chapters, several audio and subtitle streams), broken inputs that must give a clear
- * one-line error, the frame-rate choice, and the house-format rule.
+ * one-line error, the frame-rate choice, the colour matrix, and the house-format rule.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -78,10 +78,11 @@ static void make_media(void)
 {
     char *p, *chap, *srt;
     /* 16:9, square pixels, 25 fps, no audio, High profile with B-frames in MPEG-TS
-       (ultrafast alone would make Constrained Baseline). */
+       (ultrafast alone would make Constrained Baseline), tagged with the HD matrix. */
     p = media("wide-noaudio.ts");
     CHECK(ffmpeg("-f", "lavfi", "-i", "testsrc=s=640x360:r=25:d=2,setsar=1", X264, "-x264-params",
-                 "cabac=1:bframes=2:8x8dct=1", "-f", "mpegts", p, NULL) == 0);
+                 "cabac=1:bframes=2:8x8dct=1", "-colorspace", "bt709", "-f", "mpegts", p,
+                 NULL) == 0);
     free(p);
     /* 4:3 NTSC DV-style: 720x480 with 10:11 pixels at 30000/1001, stereo AAC in MP4. */
     p = media("ntsc-43.mp4");
@@ -142,6 +143,7 @@ static void test_wide_noaudio(void)
     CHECK(pr.video.sar_num == 1 && pr.video.sar_den == 1);
     CHECK(pr.video.dar_num == 16 && pr.video.dar_den == 9);
     CHECK_STR(pr.video.pix_fmt, "yuv420p");
+    CHECK_STR(pr.video.color_space, "bt709");
     CHECK(pr.video.tb_num == 1 && pr.video.tb_den == 90000);
     CHECK(pr.video.has_b_frames > 0);
     CHECK(!pr.has_audio);
@@ -170,6 +172,7 @@ static void test_ntsc_43(void)
     CHECK(pr.video.sar_num == 10 && pr.video.sar_den == 11);
     CHECK(pr.video.dar_num == 15 && pr.video.dar_den == 11); /* 720*10 : 480*11 */
     CHECK_STR(pr.video.pix_fmt, "yuv420p");
+    CHECK(pr.video.color_space == NULL); /* untagged */
     CHECK(pr.video.tb_num == 1 && pr.video.tb_den == 30000);
     CHECK(pr.has_audio && pr.audio_count == 1);
     CHECK_STR(pr.audio.codec, "aac");
@@ -369,6 +372,20 @@ static void test_frame_rate_and_aspect(void)
     probe_dispose(&pr);
 }
 
+/* The matrix is kept as ffprobe names it; "unknown" is the same as no tag. */
+static void test_color_space(void)
+{
+    probe_t pr;
+    CHECK(parse_video_json(",\"r_frame_rate\":\"25/1\",\"color_space\":\"smpte170m\"", &pr) ==
+          0);
+    CHECK_STR(pr.video.color_space, "smpte170m");
+    probe_dispose(&pr);
+    CHECK(parse_video_json(",\"r_frame_rate\":\"25/1\",\"color_space\":\"unknown\"", &pr) ==
+          0);
+    CHECK(pr.video.color_space == NULL);
+    probe_dispose(&pr);
+}
+
 static void check_why(const probe_t *pr, const house_format_t *h, const char *expected)
 {
     const char *why = NULL;
@@ -475,6 +492,7 @@ int main(void)
     test_chapters();
     test_broken();
     test_frame_rate_and_aspect();
+    test_color_space();
     test_house();
     char *cmd = xasprintf("rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);
