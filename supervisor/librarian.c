@@ -361,7 +361,7 @@ static void job_done(uv_work_t *w, int status)
         return;
     }
     if (was_ingest) {
-        lib->changed(lib->arg);
+        lib->changed(lib->arg, 1);
         if (lib->ingest_again) {
             lib->ingest_again = 0;
             start_job(lib, 1);
@@ -376,7 +376,7 @@ static void on_notify(uv_async_t *a)
 {
     librarian_t *lib = a->data;
     if (!lib->stopping)
-        lib->changed(lib->arg);
+        lib->changed(lib->arg, 0);
 }
 
 static void start_job(librarian_t *lib, int is_ingest)

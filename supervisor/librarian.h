@@ -16,8 +16,9 @@
 
 typedef struct librarian librarian_t;
 
-/** Called on the loop after an ingest run or a finished conform (the catalog changed). */
-typedef void (*librarian_changed_cb)(void *arg);
+/** Called on the loop after an ingest run (ingested 1: metadata the guide shows may have
+    changed) or a finished conform (ingested 0): the catalog changed. */
+typedef void (*librarian_changed_cb)(void *arg, int ingested);
 
 /**
  * Starts the librarian: an ingest now (when the config has media roots or Plex), then

@@ -303,7 +303,7 @@ static void reload(station_t *st)
     library_prepare(&st->loop, st->db, next, apply_reload, st);
 }
 
-static void on_catalog_changed(void *arg);
+static void refresh_library(station_t *st);
 
 static void on_refreshed(void *arg, library_refresh_t *r)
 {
@@ -329,7 +329,7 @@ static void on_refreshed(void *arg, library_refresh_t *r)
     }
     if (st->refresh_again) {
         st->refresh_again = 0;
-        on_catalog_changed(st);
+        refresh_library(st);
     }
 }
 
@@ -337,9 +337,8 @@ static void on_refreshed(void *arg, library_refresh_t *r)
    durations and break points, and channels decide again between stream copy and live
    encoding, since a conformed copy may now exist for what they air. The catalog is read
    off the loop; changes that come meanwhile are gathered into one more refresh. */
-static void on_catalog_changed(void *arg)
+static void refresh_library(station_t *st)
 {
-    station_t *st = arg;
     if (st->shutting_down || st->pending != NULL)
         return;
     if (st->refreshing) {
@@ -348,6 +347,15 @@ static void on_catalog_changed(void *arg)
     }
     st->refreshing = 1;
     library_refresh(&st->loop, st->db_path, st->config, on_refreshed, st);
+}
+
+static void on_catalog_changed(void *arg, int ingested)
+{
+    station_t *st = arg;
+    refresh_library(st);
+    /* An ingest brings titles and descriptions the guide shows; a conform does not. */
+    if (ingested && !st->shutting_down)
+        plex_guide_changed(st->plex_guide, "library ingested");
 }
 
 static void start_channels(void *arg, unsigned char *house)

@@ -387,6 +387,19 @@ class PlexGuideReload(unittest.TestCase):
             harness.wait_until(lambda: st.log().count("configuration reloaded") >= 1, 15, 0.1)
             self.assertEqual(wait_calls(3, timeout=15), want)
 
+            # A media root appears: after its ingest, Plex is asked again (new titles).
+            media = os.path.join(st.tmp, "media-root")
+            os.makedirs(media)
+            with open(os.path.join(st.config_dir, "retrovue.json")) as fh:
+                doc = json.load(fh)
+            doc["media"] = [{"path": media, "holds": "episodes"}]
+            doc["conform"] = {"jobs": 0}
+            with open(os.path.join(st.config_dir, "retrovue.json"), "w") as fh:
+                json.dump(doc, fh)
+            st.signal(signal.SIGHUP)
+            self.assertTrue(st.wait_log("reloading the guide (library ingested)", 15),
+                            st.log_tail())
+
             # A wrong token: one warning naming the cause, whatever the number of tries.
             FakePlex.requests = []
             reload_with(dict(plex_conf, token="wrong-token"))
