@@ -3,14 +3,19 @@
  * conform.jobs of them) each claim the next asset that needs a house copy by inserting
  * its "running" row, so two workers never take the same one, and keep going until
  * none is left. A crash leaves "running" rows behind: the next start deletes them and
- * their partial files and the work is simply done again.
+ * their partial files and the work is simply done again. The start also sweeps the
+ * cache: a conform for another house format or by an older encoder (its file name no
+ * longer what conform_cache_path gives) is forgotten and made again, and files no row
+ * speaks for are removed.
  */
 #include "librarian.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "conform.h"
@@ -393,7 +398,94 @@ static void start_job(librarian_t *lib, int is_ingest)
 }
 
 /* Rows left "running" by a crash: their partial files go, and the work is redone. */
-static void recover(const char *db_path)
+/* The done rows worth keeping: the current house format, by the current encoder. */
+static void forget_stale(sqlite3 *db, const config_t *cfg, const char *house, strbuf_t *keep)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT c.rowid, c.house, c.path, a.path, a.size, a.mtime, c.state"
+                           " FROM conforms c JOIN assets a ON a.id = c.asset_id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return;
+    strbuf_t stale;
+    strbuf_init(&stale);
+    size_t n_stale = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *row_house = (const char *)sqlite3_column_text(st, 1);
+        const char *file = (const char *)sqlite3_column_text(st, 2);
+        const char *state = (const char *)sqlite3_column_text(st, 6);
+        int ok = row_house != NULL && strcmp(row_house, house) == 0;
+        if (ok && state != NULL && strcmp(state, "done") == 0) {
+            char *want = conform_cache_path(cfg->state_dir,
+                                            (const char *)sqlite3_column_text(st, 3),
+                                            sqlite3_column_int64(st, 4),
+                                            sqlite3_column_int64(st, 5), &cfg->house);
+            ok = file != NULL && strcmp(file, want) == 0;
+            free(want);
+            if (ok)
+                strbuf_append(keep, file, strlen(file) + 1); /* NUL-separated */
+        }
+        if (!ok) {
+            strbuf_printf(&stale, "%s%lld", n_stale ? "," : "", sqlite3_column_int64(st, 0));
+            n_stale++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (n_stale > 0) {
+        char *sql = xasprintf("DELETE FROM conforms WHERE rowid IN (%s)", stale.data);
+        if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
+            log_info(NULL, "conform: %zu conform%s made for another house format or by an older "
+                           "encoder will be made again",
+                     n_stale, n_stale == 1 ? "" : "s");
+        free(sql);
+    }
+    strbuf_dispose(&stale);
+}
+
+static int kept(const strbuf_t *keep, const char *path)
+{
+    for (size_t i = 0; i < keep->len; i += strlen(keep->data + i) + 1)
+        if (strcmp(keep->data + i, path) == 0)
+            return 1;
+    return 0;
+}
+
+/* Removes what conforms left in STATE/conform that no kept row speaks for: partial
+   files of a crash, and copies of forgotten conforms. Only names this cache makes. */
+static void sweep_files(const config_t *cfg, const strbuf_t *keep)
+{
+    char *dir = xasprintf("%s/conform", cfg->state_dir);
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        free(dir);
+        return;
+    }
+    size_t n = 0;
+    long long bytes = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        int ours = (len > 3 && strcmp(e->d_name + len - 3, ".ts") == 0) ||
+                   (len > 8 && strcmp(e->d_name + len - 8, ".ts.part") == 0);
+        if (!ours)
+            continue;
+        char *path = xasprintf("%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (!kept(keep, path) && lstat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            unlink(path) == 0) {
+            n++;
+            bytes += (long long)sb.st_size;
+        }
+        free(path);
+    }
+    closedir(d);
+    if (n > 0)
+        log_info(NULL, "conform: removed %zu stale file%s (%.1f MB) from %s", n,
+                 n == 1 ? "" : "s", bytes / 1e6, dir);
+    free(dir);
+}
+
+static void recover(const char *db_path, const config_t *cfg)
 {
     sqlite3 *db;
     if (db_open(db_path, &db) != 0)
@@ -409,6 +501,13 @@ static void recover(const char *db_path)
             log_info(NULL, "conform: %d conform%s interrupted by the last stop will run again", n,
                      n == 1 ? "" : "s");
     }
+    char *house = conform_house_key(&cfg->house);
+    strbuf_t keep;
+    strbuf_init(&keep);
+    forget_stale(db, cfg, house, &keep);
+    sweep_files(cfg, &keep);
+    strbuf_dispose(&keep);
+    free(house);
     db_close(db);
 }
 
@@ -425,7 +524,7 @@ librarian_t *librarian_start(uv_loop_t *loop, const config_t *cfg, const char *d
     uv_async_init(loop, &lib->notify, on_notify);
     lib->notify.data = lib;
     uv_unref((uv_handle_t *)&lib->notify); /* it must not keep a stopping loop alive */
-    recover(db_path);
+    recover(db_path, cfg);
     if (cfg->n_media > 0 || config_ingests_plex(cfg))
         start_job(lib, 1);
     else if (cfg->conform_jobs > 0)

@@ -10,7 +10,9 @@ non-house file in the background and then airs it by stream copy.
 import http.server
 import json
 import os
+import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -358,6 +360,53 @@ class Content(unittest.TestCase):
             self.assertEqual(progs[0].findtext("date"), "19841002")
             status, _, body = self.st.get("/api/assets?kind=movies")
             self.assertEqual(json.loads(body)["total"], 2)
+        finally:
+            self.st.stop()
+        self.st.check_sanitizers()
+
+    def test_6_stale_conforms_swept(self):
+        """At start the conform cache is swept: a copy made by an older encoder (its
+        name is no longer the one the current encoder gives) is made again, and files
+        no row speaks for (a crash's .part, an orphan) are removed; the good copies stay."""
+        rows = self.st.db_query("SELECT c.path FROM conforms c JOIN assets a ON a.id = c.asset_id"
+                                " WHERE c.state = 'done' AND a.path LIKE '%S01E03%'")
+        self.assertEqual(len(rows), 1, rows)
+        good = rows[0][0]
+        cache = os.path.dirname(good)
+        # An older encoder's copy of S01E03: same content, another name.
+        old = os.path.join(cache, "0123456789abcdef-01234567.ts")
+        os.rename(good, old)
+        con = sqlite3.connect(os.path.join(self.st.state_dir, "retrovue.db"), timeout=5)
+        con.execute("UPDATE conforms SET path = ? WHERE path = ?", (old, good))
+        con.commit()
+        con.close()
+        part = os.path.join(cache, "fedcba9876543210-76543210.ts.part")
+        orphan = os.path.join(cache, "00000000000000aa-000000bb.ts")
+        notes = os.path.join(cache, "README.txt")  # not a name the cache makes: left alone
+        for path in (part, orphan, notes):
+            with open(path, "wb") as f:
+                f.write(b"\0" * 1000)
+        kept = [p for p in os.listdir(cache) if p.endswith(".ts") and
+                os.path.join(cache, p) not in (old, orphan)]
+        self.st.start()
+        try:
+            self.assertTrue(self.st.wait_log("will be made again", 10), self.st.log_tail())
+            # Those three at least (a conform cut short by the last stop removes its own).
+            self.assertTrue(self.st.wait_log("conform: removed ", 10), self.st.log_tail())
+            self.assertGreaterEqual(int(re.search(r"conform: removed (\d+) stale files",
+                                                  self.st.log()).group(1)), 3)
+            for path in (old, part, orphan):
+                self.assertFalse(os.path.exists(path), path)
+            self.assertTrue(os.path.exists(notes))
+            for name in kept:
+                self.assertTrue(os.path.exists(os.path.join(cache, name)), name)
+
+            def remade():
+                r = self.st.db_query("SELECT c.state, c.path FROM conforms c JOIN assets a ON"
+                                     " a.id = c.asset_id WHERE a.path LIKE '%S01E03%'")
+                return r and r[0][0] == "done" and r[0][1] == good and os.path.exists(good)
+
+            self.assertTrue(harness.wait_until(remade, 120), self.st.log_tail(40))
         finally:
             self.st.stop()
         self.st.check_sanitizers()
