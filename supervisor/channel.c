@@ -63,6 +63,8 @@ struct channel {
     int reprobe_pending;      /* a reconfigure arrived while preparing */
     int kill_sent;
     int feed_failed;          /* the feed had nothing to answer during this run */
+    char *run_decoder;        /* live runs: what the run's items need to be decoded */
+    int run_break;            /* the feed ended this run before an item needing another */
 
     void (*stopped_cb)(void *arg);
     void *stopped_arg;
@@ -204,6 +206,7 @@ static void on_handle_closed(uv_handle_t *h)
     free(ch->dir);
     free(ch->private_playlist);
     free(ch->outer_script);
+    free(ch->run_decoder);
     free(ch);
     if (cb != NULL)
         cb(arg);
@@ -297,7 +300,11 @@ static void on_stderr_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         for (ssize_t i = 0; i < n; i++) {
             char c = buf->base[i];
             if (c == '\n' || c == '\r') {
-                if (ch->stderr_line.len > 0)
+                /* After a planned end of run, ffmpeg's complaints about its input
+                   ending (the 404 it was given) are expected. */
+                if (ch->stderr_line.len > 0 && ch->run_break)
+                    log_debug(ch->number, "ffmpeg: %s", ch->stderr_line.data);
+                else if (ch->stderr_line.len > 0)
                     log_warn(ch->number, "ffmpeg: %s", ch->stderr_line.data);
                 ch->stderr_line.len = 0;
             } else if (ch->stderr_line.len < 1000) {
@@ -369,6 +376,21 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
         uv_timer_start(ch->restart, on_restart_timer, 0, 0);
         return;
     }
+    if (ch->run_break && signal == 0) {
+        /* Ended on purpose at an item boundary: the next run opens that item with
+           fresh decoders. It joins the clock, so the channel keeps time (the first
+           moments of the item, while ffmpeg starts, are not aired). */
+        ch->run_break = 0;
+        log_info(ch->number, "ffmpeg ended its run after %.1f s for a change of decoder; "
+                             "the next run starts now", ran);
+        feed_rejoin(&ch->feed);
+        ch->quick_failures = 0;
+        ch->backoff = 0;
+        ch->state = CHANNEL_BACKOFF;
+        uv_timer_start(ch->restart, on_restart_timer, 0, 0);
+        return;
+    }
+    ch->run_break = 0;
     if (signal != 0)
         log_warn(ch->number, "ffmpeg killed by signal %d after %.1f s", signal, ran);
     else if (status == 0 && !ch->feed_failed)
@@ -546,6 +568,9 @@ static void spawn_ffmpeg(channel_t *ch)
     opt.stdio_count = 3;
     ch->run_started = clock_monotonic();
     ch->first_answer_pending = 1;
+    free(ch->run_decoder);
+    ch->run_decoder = NULL;
+    ch->run_break = 0;
     ch->state = CHANNEL_STARTING;
     rc = uv_spawn(ch->env->loop, ch->proc, &opt);
     for (int i = 0; i < argc; i++)
@@ -833,12 +858,40 @@ static int resolve_conformed(void *arg, const char *path, char **file, double *s
     return rc;
 }
 
+/* What decoding a file takes, as far as one ffmpeg run can follow: the concat demuxer
+   keeps the first file's stream parameters for the whole run, so a change of
+   container, codec or audio layout needs fresh decoders. Everything in the house
+   format (sources that are, and conformed copies) decodes alike. */
+static char *decoder_of(channel_t *ch, const char *path)
+{
+    const house_format_t *house = &ch->env->config->house;
+    char *file = NULL;
+    double start;
+    if (resolve_conformed(ch, path, &file, &start) == 0) {
+        free(file);
+        return xstrdup("house");
+    }
+    asset_t a;
+    if (catalog_get(ch->env->db, path, &a) != 0)
+        return xasprintf("unknown: %s", path); /* never shares a run */
+    const char *why;
+    char *d = catalog_is_house(&a, house, &why)
+                  ? xstrdup("house")
+                  : xasprintf("%s, %s, %s %d Hz %d ch", a.format ? a.format : "?",
+                              a.video_codec ? a.video_codec : "no video",
+                              a.audio_codec ? a.audio_codec : "no audio", a.audio_rate,
+                              a.audio_channels);
+    asset_dispose(&a);
+    return d;
+}
+
 int channel_feed_answer(channel_t *ch, strbuf_t *answer)
 {
     if (!ch->prepared)
         return -ENOENT;
     feed_pick_t pick;
     double now = clock_now();
+    double cursor = ch->feed.cursor;
     feed_schedule_ctx_t sctx = {ch->env->db, ch->conf.schedule};
     feed_source_fn source = ch->conf.schedule ? feed_source_schedule : feed_source_playout;
     void *ctx = ch->conf.schedule ? (void *)&sctx : (void *)&ch->playout;
@@ -874,6 +927,25 @@ int channel_feed_answer(channel_t *ch, strbuf_t *answer)
                  missing ? missing : "the scheduled file", pick.path);
         db_event(ch->env->db, now, ch->number, "missing", missing ? missing : pick.path);
         free(missing);
+    }
+    if (!ch->copy) {
+        char *decoder = decoder_of(ch, pick.path);
+        if (ch->run_decoder == NULL) {
+            ch->run_decoder = decoder;
+        } else if (strcmp(decoder, ch->run_decoder) != 0) {
+            /* Handing it to this run would feed it to the wrong decoders (garbage,
+               then a stall): end the run here instead, and start the next with it. */
+            log_info(ch->number, "%s needs other decoders (%s, not %s): this ffmpeg run ends "
+                                 "before it", pick.path, decoder, ch->run_decoder);
+            free(decoder);
+            feed_pick_dispose(&pick);
+            ch->feed.cursor = cursor;
+            ch->run_break = 1;
+            answer->len = 0;
+            return -EAGAIN;
+        } else {
+            free(decoder);
+        }
     }
     if (ch->first_answer_pending) {
         ch->first_answer_pending = 0;

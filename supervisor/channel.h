@@ -59,7 +59,9 @@ void channel_start(channel_t *ch);
 void channel_reconfigure(channel_t *ch, const channel_conf_t *conf);
 /** Stops ffmpeg (SIGTERM, then SIGKILL after a grace period), closes handles, frees the channel, then calls done. */
 void channel_stop(channel_t *ch, void (*done)(void *arg), void *arg);
-/** Appends the ffconcat answer for ffmpeg's next item; 0 or -ENOENT when nothing can air. */
+/** Appends the ffconcat answer for ffmpeg's next item; 0, -ENOENT when nothing can air,
+    or -EAGAIN when this ffmpeg run must end here (live: the next item needs other
+    decoders; a new run starts with it). */
 int channel_feed_answer(channel_t *ch, strbuf_t *answer);
 /** The channel's HLS window (segments, public playlist, waiters). */
 hls_window_t *channel_hls(channel_t *ch);

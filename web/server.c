@@ -256,9 +256,15 @@ static int on_feed_req(h2o_handler_t *self, h2o_req_t *req)
     }
     strbuf_t sb;
     strbuf_init(&sb);
-    if (channel_feed_answer(ch, &sb) != 0) {
+    int rc = channel_feed_answer(ch, &sb);
+    if (rc != 0) {
         strbuf_dispose(&sb);
-        reply_error(req, 503, "channel %s has nothing to air", path + 15);
+        /* Either way ffmpeg's concat input ends there and ffmpeg exits; the channel
+           knows which it was. */
+        if (rc == -EAGAIN)
+            reply_error(req, 404, "channel %s: this run ends here", path + 15);
+        else
+            reply_error(req, 503, "channel %s has nothing to air", path + 15);
         return 0;
     }
     reply_text(req, 200, "text/plain; charset=utf-8", "no-store", sb.data, sb.len);

@@ -274,6 +274,32 @@ class Supervision(unittest.TestCase):
         rc, errors = harness.decode_check(seg)
         self.assertEqual(rc, 0, errors)
 
+    def test_live_runs_end_where_the_decoders_change(self):
+        """Live encoding a playlist that mixes containers and codecs (house MPEG-TS with
+        H.264, then an MP4 with MPEG-4 video and 44.1 kHz audio): one ffmpeg run cannot
+        decode both (the concat input keeps the first file's parameters), so each run
+        ends at the item boundary and the next opens the other file with fresh
+        decoders. The channel never stalls and every segment decodes cleanly."""
+        st = self.station({"1": {"playlist": [self.fx["a"], self.fx["odd"]], "mode": "live"}})
+        st.start()
+        st.wait_playlist("1", 2, timeout=25)
+        self.assertTrue(st.wait_log("needs other decoders", 30), st.log_tail())
+        self.assertTrue(st.wait_log("for a change of decoder; the next run starts now", 10),
+                        st.log_tail())
+        # Both directions: into the MP4 and back into the house file.
+        self.assertTrue(harness.wait_until(
+            lambda: st.log().count("needs other decoders") >= 2, 30), st.log_tail())
+        pl = st.wait_playlist("1", 6, timeout=20)
+        log = st.log()
+        self.assertNotIn("stalled", log)
+        self.assertNotIn("killed by signal", log)
+        self.assertNotIn("Error while decoding", log)
+        for seg in pl["segments"][-6:]:
+            rc, errors = harness.decode_check(st.fetch_segment("1", seg))
+            self.assertEqual(rc, 0, errors)
+        status, ch = st.get_json("/api/channels/1")
+        self.assertEqual((status, ch["mode"]), (200, "live"))
+
     def test_scheduled_channels_choose_copy_or_live_each(self):
         """The encode decision is per channel: a scheduled channel whose schedule airs
         only house-format media copies, while one that can air a non-house file
