@@ -1,7 +1,8 @@
 /*
- * Library preparation. Durations come from the probe cache first; files not probed
- * yet (or changed since) are probed with ffprobe in uv_queue_work, and the results
- * are stored and handed to the schedule library back on the loop thread. A refresh
+ * Library preparation, on a worker thread with its own database connection:
+ * durations come from the probe cache first; files not probed yet (or changed since)
+ * are probed with ffprobe and stored. The configuration being prepared is not in use
+ * yet (start-up, or a reload waiting for it), so the worker fills it directly. A refresh
  * (the catalog changed) reads everything again on a worker thread and applies it on
  * the loop in one pass, so a large library does not stall the loop.
  */
@@ -17,25 +18,58 @@
 
 typedef struct job {
     uv_work_t work;
-    sqlite3 *db;
-    config_t *config;
+    char *db_path;
+    sqlite3 *loop_db;  /* the loop's connection: only if the worker cannot open its own */
+    config_t *config;  /* not yet in use by anyone else: the worker may fill it */
     char *ffprobe;
-    char **paths;      /* to probe */
-    asset_t *assets;
-    size_t n;
+    unsigned char *house;
     library_ready_cb done;
     void *arg;
 } job_t;
 
-static void probe_all(uv_work_t *w)
+/* Durations from the catalog, then ffprobe for what it does not know (stored for next
+   time), then the house flags: all with the worker's own connection, so a large
+   library does not hold up the loop. */
+static void prepare_library(sqlite3 *db, job_t *job)
+{
+    sched_library_t *lib = job->config->library;
+    size_t unknown = sched_library_fill_from_catalog(lib, db), n = 0, bad = 0;
+    char **paths = xcalloc(unknown ? unknown : 1, sizeof(char *));
+    for (size_t i = 0; i < lib->n_assets && n < unknown; i++)
+        if (lib->assets[i]->duration <= 0 && util_file_readable(lib->assets[i]->path))
+            paths[n++] = lib->assets[i]->path;
+    if (lib->n_assets > 0)
+        log_info(NULL, "library: %zu files, %zu to probe", lib->n_assets, n);
+    for (size_t i = 0; i < n; i++) {
+        asset_t a;
+        catalog_probe(job->ffprobe, paths[i], &a);
+        if (a.size > 0)
+            catalog_store(db, &a);
+        if (a.error != NULL) {
+            log_warn(NULL, "library: %s: %s", paths[i], a.error);
+            bad++;
+        } else {
+            sched_library_set_duration(lib, a.path, a.duration, a.start_time);
+        }
+        asset_dispose(&a);
+        /* Plain progress lines: this runs inside the server, whose stderr is a log. */
+        if (n >= 20 && (i + 1) % 20 == 0)
+            log_info(NULL, "library: probed %zu of %zu files", i + 1, n);
+    }
+    if (n > 0)
+        log_info(NULL, "library: probed %zu files (%zu unusable)", n, bad);
+    free(paths);
+    job->house = library_house_flags(db, job->config);
+}
+
+static void prepare_work(uv_work_t *w)
 {
     job_t *job = w->data;
-    for (size_t i = 0; i < job->n; i++) {
-        catalog_probe(job->ffprobe, job->paths[i], &job->assets[i]);
-        /* Plain progress lines: this runs inside the server, whose stderr is a log. */
-        if (job->n >= 20 && (i + 1) % 20 == 0)
-            log_info(NULL, "library: probed %zu of %zu files", i + 1, job->n);
-    }
+    sqlite3 *db;
+    if (db_open(job->db_path, &db) != 0)
+        return; /* prepared on the loop instead */
+    prepare_library(db, job);
+    db_close(db);
 }
 
 /* One asset's flag (see library_house_flags); *live counts the ones that are not ready,
@@ -172,50 +206,27 @@ void library_refresh_free(library_refresh_t *r)
     free(r);
 }
 
-static void probed(uv_work_t *w, int status)
+static void prepared(uv_work_t *w, int status)
 {
     job_t *job = w->data;
-    size_t bad = 0;
-    for (size_t i = 0; i < job->n; i++) {
-        asset_t *a = &job->assets[i];
-        if (a->size > 0)
-            catalog_store(job->db, a);
-        if (a->error != NULL) {
-            log_warn(NULL, "library: %s: %s", job->paths[i], a->error);
-            bad++;
-        } else {
-            sched_library_set_duration(job->config->library, a->path, a->duration, a->start_time);
-        }
-        asset_dispose(a);
-        free(job->paths[i]);
-    }
-    if (job->n > 0)
-        log_info(NULL, "library: probed %zu files (%zu unusable)", job->n, bad);
-    job->done(job->arg, library_house_flags(job->db, job->config));
-    free(job->paths);
-    free(job->assets);
+    if (job->house == NULL)
+        prepare_library(job->loop_db, job);
+    job->done(job->arg, job->house);
+    free(job->db_path);
     free(job->ffprobe);
     free(job);
 }
 
-void library_prepare(uv_loop_t *loop, sqlite3 *db, config_t *config, library_ready_cb done,
-                     void *arg)
+void library_prepare(uv_loop_t *loop, sqlite3 *db, const char *db_path, config_t *config,
+                     library_ready_cb done, void *arg)
 {
-    sched_library_t *lib = config->library;
     job_t *job = xcalloc(1, sizeof(*job));
     job->work.data = job;
-    job->db = db;
+    job->db_path = xstrdup(db_path);
+    job->loop_db = db;
     job->config = config;
     job->ffprobe = xstrdup(config->ffprobe);
     job->done = done;
     job->arg = arg;
-    size_t unknown = sched_library_fill_from_catalog(lib, db);
-    job->paths = xcalloc(unknown ? unknown : 1, sizeof(char *));
-    for (size_t i = 0; i < lib->n_assets && job->n < unknown; i++)
-        if (lib->assets[i]->duration <= 0 && util_file_readable(lib->assets[i]->path))
-            job->paths[job->n++] = xstrdup(lib->assets[i]->path);
-    job->assets = xcalloc(job->n ? job->n : 1, sizeof(asset_t));
-    if (lib->n_assets > 0)
-        log_info(NULL, "library: %zu files, %zu to probe", lib->n_assets, job->n);
-    uv_queue_work(loop, &job->work, probe_all, probed);
+    uv_queue_work(loop, &job->work, prepare_work, prepared);
 }

@@ -44,8 +44,13 @@ unsigned char *library_refresh_apply(library_refresh_t *r, config_t *cfg);
 /** Frees a refresh whose done callback has run. */
 void library_refresh_free(library_refresh_t *r);
 
-/** Fills durations from the cache, probes the rest off the loop, then calls done. */
-void library_prepare(uv_loop_t *loop, sqlite3 *db, config_t *config, library_ready_cb done,
-                     void *arg);
+/**
+ * Fills config's library durations from the cache and probes the rest, on a worker
+ * thread with its own connection to db_path (db, the loop's, only if that cannot be
+ * opened), then calls done on the loop with the house flags. Nothing else may use
+ * config's library meanwhile.
+ */
+void library_prepare(uv_loop_t *loop, sqlite3 *db, const char *db_path, config_t *config,
+                     library_ready_cb done, void *arg);
 
 #endif

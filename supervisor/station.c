@@ -300,7 +300,7 @@ static void reload(station_t *st)
         next->state_dir = xstrdup(st->config->state_dir);
     }
     st->pending = next;
-    library_prepare(&st->loop, st->db, next, apply_reload, st);
+    library_prepare(&st->loop, st->db, st->db_path, next, apply_reload, st);
 }
 
 static void refresh_library(station_t *st);
@@ -443,7 +443,7 @@ int station_serve(const station_opts_t *opts)
         uv_timer_init(&st->loop, &st->horizon);
         st->horizon.data = st;
         discovery_start(&st->loop, st, &st->discovery);
-        library_prepare(&st->loop, st->db, st->config, start_channels, st);
+        library_prepare(&st->loop, st->db, st->db_path, st->config, start_channels, st);
         uv_run(&st->loop, UV_RUN_DEFAULT);
     } else {
         st->exit_status = 1;
