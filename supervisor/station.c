@@ -269,7 +269,7 @@ static void apply_reload(void *arg, unsigned char *house)
         librarian_reconfigure(st->librarian, next);
     plex_guide_reconfigure(st->plex_guide, next);
     plex_guide_changed(st->plex_guide, "configuration reloaded");
-    if (discovery_changed(old, next)) {
+    if (discovery_changed(old, next) || !discovery_complete(st->discovery, &next->tuner)) {
         discovery_stop(st->discovery);
         discovery_start(&st->loop, st, &st->discovery);
     }

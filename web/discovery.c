@@ -768,6 +768,12 @@ int discovery_start(uv_loop_t *loop, station_t *st, discovery_t **out)
     return 0;
 }
 
+int discovery_complete(const discovery_t *d, const tuner_conf_t *t)
+{
+    return (!t->discover || (d != NULL && d->hdhr != NULL)) &&
+           (!t->ssdp || (d != NULL && d->ssdp != NULL));
+}
+
 void discovery_stop(discovery_t *d)
 {
     if (d == NULL)

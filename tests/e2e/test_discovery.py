@@ -25,8 +25,8 @@ Where the traffic goes:
 
 import json
 import os
-import signal
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -308,6 +308,14 @@ class PortBusy(unittest.TestCase):
             self.assertIn("unable to answer SSDP on UDP port %d" % sport, log)
             self.assertIn('"discover": false', log)
             self.assertIsNone(st.proc.poll())
+            # The ports are freed: a SIGHUP, even without a change, retries them.
+            for s in holders:
+                s.close()
+            st.signal(signal.SIGHUP)
+            self.assertTrue(st.wait_log("answering discovery", 10), st.log_tail())
+            replies = exchange([discover_request()], "127.0.0.1", dport, 1.0)
+            self.assertEqual(len(replies), 1, replies)
+            self.assertTrue(exchange([msearch("ssdp:all")], "127.0.0.1", sport, 1.5))
             self.assertEqual(st.stop(), 0)
         finally:
             st.cleanup()

@@ -1,6 +1,6 @@
 """
 Real playout of schedules under a warped clock: two scheduled stream-copy channels
-air half a simulated hour, across the top of an hour, at 20 times real speed. Every item the as-run log records
+air 20 simulated minutes, across the top of an hour, at 20 times real speed. Every item the as-run log records
 after the first join must start within one segment duration of its fine-log start,
 and no fine-log item in that hour may be skipped.
 """
@@ -15,10 +15,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 RATE = 20
-# Half a simulated hour from 00:50 local, so the top of the hour (station ID, new
-# slots) is inside it; the sanitizer build airs half of that, since the same playout
+# 20 simulated minutes from 00:50 local, so the top of the hour (station ID, new
+# slots) is in the middle; the sanitizer build airs 15 of them, since the same playout
 # has just been checked by the normal build.
-SIM_SECONDS = 900 if os.environ.get("RETROVUE_SANITIZED") == "1" else 1800
+SIM_SECONDS = 900 if os.environ.get("RETROVUE_SANITIZED") == "1" else 1200
 SEGMENT = 2.002
 CLOCK_START = "2026-03-08T05:50:00Z"  # 00:50 in New York: crosses the top of an hour
 
