@@ -750,6 +750,15 @@ int discovery_start(uv_loop_t *loop, station_t *st, discovery_t **out)
     d->st = st;
     if (host == NULL || *host == '\0' || inet_pton(AF_INET, host, &d->bind) != 1)
         d->bind.s_addr = htonl(INADDR_ANY); /* both are numeric when set; none is everywhere */
+    /* Discovery hands out this machine's address with the HTTP port: if HTTP listens
+       only on one address and discovery answers on others, clients find a tuner they
+       cannot reach. */
+    int http_any = strcmp(c->listen_host, "0.0.0.0") == 0 || c->listen_host[0] == '\0';
+    if (!http_any && c->base_url == NULL && strcmp(host, c->listen_host) != 0)
+        log_warn(NULL, "tuner: discovery answers on %s but HTTP listens only on %s, so clients "
+                       "that find the tuner cannot reach it; set \"tuner\": {\"bind\": \"%s\"}, "
+                       "listen on 0.0.0.0, or set server.base_url",
+                 host, c->listen_host, c->listen_host);
     set_server_header(d);
     find_ifaces(d);
     if (t->discover)

@@ -323,6 +323,24 @@ class PortBusy(unittest.TestCase):
                 s.close()
 
 
+class BindMismatch(unittest.TestCase):
+    def test_warns_when_http_is_not_where_discovery_answers(self):
+        """HTTP on 127.0.0.1 only, discovery on every address: found but unreachable,
+        which the log says, with the settings that fix it."""
+        dport, sport = free_udp_port(), free_udp_port()
+        st = harness.Station(channels(), main={"tuner": {
+            "discover": True, "ssdp": False, "bind": "0.0.0.0", "discover_port": dport,
+            "ssdp_port": sport}})
+        try:
+            st.start()
+            self.assertIn("tuner: discovery answers on 0.0.0.0 but HTTP listens only on "
+                          "127.0.0.1", st.log())
+            self.assertIn('"bind": "127.0.0.1"', st.log())
+            self.assertEqual(st.stop(), 0)
+        finally:
+            st.cleanup()
+
+
 # ---------------------------------------------------------------- network namespaces
 
 def netns_unavailable():
