@@ -347,6 +347,17 @@ static void mark_cut(channel_t *ch, const char *why)
     ch->last_asrun = 0;
 }
 
+/* A run ended on purpose: the next starts at once, at the clock, and nothing counts
+   as a failure. */
+static void restart_planned(channel_t *ch)
+{
+    feed_rejoin(&ch->feed);
+    ch->quick_failures = 0;
+    ch->backoff = 0;
+    ch->state = CHANNEL_BACKOFF;
+    uv_timer_start(ch->restart, on_restart_timer, 0, 0);
+}
+
 static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
 {
     channel_t *ch = p->data;
@@ -369,11 +380,7 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
         log_info(ch->number, "ffmpeg stopped to switch to %s", ch->copy ? "stream copy" : "live encoding");
         db_event(ch->env->db, clock_now(), ch->number, "switch",
                  ch->copy ? "switched to stream copy" : "switched to live encoding");
-        feed_rejoin(&ch->feed);
-        ch->quick_failures = 0;
-        ch->backoff = 0;
-        ch->state = CHANNEL_BACKOFF;
-        uv_timer_start(ch->restart, on_restart_timer, 0, 0);
+        restart_planned(ch);
         return;
     }
     if (ch->run_break && signal == 0) {
@@ -383,11 +390,7 @@ static void on_ffmpeg_exit(uv_process_t *p, int64_t status, int signal)
         ch->run_break = 0;
         log_info(ch->number, "ffmpeg ended its run after %.1f s for a change of decoder; "
                              "the next run starts now", ran);
-        feed_rejoin(&ch->feed);
-        ch->quick_failures = 0;
-        ch->backoff = 0;
-        ch->state = CHANNEL_BACKOFF;
-        uv_timer_start(ch->restart, on_restart_timer, 0, 0);
+        restart_planned(ch);
         return;
     }
     ch->run_break = 0;
