@@ -74,6 +74,9 @@ struct channel {
 
 static void spawn_ffmpeg(channel_t *ch);
 
+/* Seconds of timestamps left between one ffmpeg run's output and the next's. */
+#define RUN_GAP 0.1
+
 /* How far ffmpeg's position may differ from the clock before the feed rejoins the
    clock: generous, because ffmpeg's own pacing recovers from hiccups, and a rejoin
    within a run would fight that recovery (content skipped, then read in a burst). */
@@ -520,6 +523,10 @@ static char **build_args(channel_t *ch, int *argc_out)
     ARGF("%.6f", ch->hls.ts_offset);
     ARG("-f");
     ARG("hls");
+    /* Each run's packets start new MPEG-TS continuity counters: marking the first ones
+       discontinuous keeps demuxers reading /channel/N.ts from calling them corrupt. */
+    ARG("-hls_segment_options");
+    ARG("mpegts_flags=+initial_discontinuity");
     ARG("-hls_time");
     ARGF("%.3f", cfg->segment_seconds);
     ARG("-hls_list_size");
@@ -544,6 +551,11 @@ static void spawn_ffmpeg(channel_t *ch)
 {
     ch->kill_sent = 0;
     unlink(ch->private_playlist);
+    /* The published durations are video durations, rounded, and a run's audio can
+       end a frame after its video: starting the next run exactly there would make its
+       first timestamps overlap the last ones. A small gap is harmless to players. */
+    if (ch->hls.ts_offset > 0)
+        ch->hls.ts_offset += RUN_GAP;
     char *url = xasprintf("http://127.0.0.1:%d/internal/next/%s", ch->env->feed_port, ch->number);
     int rc = ffconcat_write_outer(ch->outer_script, url, OUTER_ENTRIES);
     free(url);
