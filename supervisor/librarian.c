@@ -4,9 +4,9 @@
  * its "running" row, so two workers never take the same one, and keep going until
  * none is left. A crash leaves "running" rows behind: the next start deletes them and
  * their partial files and the work is simply done again. The start also sweeps the
- * cache: a conform for another house format or by an older encoder (its file name no
- * longer what conform_cache_path gives) is forgotten and made again, and files no row
- * speaks for are removed.
+ * cache: a conform of a removed file, for another house format or by an older encoder
+ * (its file name no longer what conform_cache_path gives) is forgotten (made again if
+ * still needed), and files no row speaks for are removed.
  */
 #include "librarian.h"
 
@@ -403,8 +403,9 @@ static void forget_stale(sqlite3 *db, const config_t *cfg, const char *house, st
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
-                           "SELECT c.rowid, c.house, c.path, a.path, a.size, a.mtime, c.state"
-                           " FROM conforms c JOIN assets a ON a.id = c.asset_id",
+                           "SELECT c.rowid, c.house, c.path, a.path, a.size, a.mtime, c.state,"
+                           " a.gone_at IS NOT NULL FROM conforms c JOIN assets a"
+                           " ON a.id = c.asset_id",
                            -1, &st, NULL) != SQLITE_OK)
         return;
     strbuf_t stale;
@@ -414,7 +415,9 @@ static void forget_stale(sqlite3 *db, const config_t *cfg, const char *house, st
         const char *row_house = (const char *)sqlite3_column_text(st, 1);
         const char *file = (const char *)sqlite3_column_text(st, 2);
         const char *state = (const char *)sqlite3_column_text(st, 6);
-        int ok = row_house != NULL && strcmp(row_house, house) == 0;
+        /* A file removed from the library keeps its history, not its house copy. */
+        int ok = row_house != NULL && strcmp(row_house, house) == 0 &&
+                 sqlite3_column_int(st, 7) == 0;
         if (ok && state != NULL && strcmp(state, "done") == 0) {
             char *want = conform_cache_path(cfg->state_dir,
                                             (const char *)sqlite3_column_text(st, 3),
@@ -434,8 +437,8 @@ static void forget_stale(sqlite3 *db, const config_t *cfg, const char *house, st
     if (n_stale > 0) {
         char *sql = xasprintf("DELETE FROM conforms WHERE rowid IN (%s)", stale.data);
         if (sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK)
-            log_info(NULL, "conform: %zu conform%s made for another house format or by an older "
-                           "encoder will be made again",
+            log_info(NULL, "conform: forgot %zu conform%s (of removed files, for another house "
+                           "format, or by an older encoder; those still needed are made again)",
                      n_stale, n_stale == 1 ? "" : "s");
         free(sql);
     }

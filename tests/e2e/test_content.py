@@ -390,7 +390,7 @@ class Content(unittest.TestCase):
                 os.path.join(cache, p) not in (old, orphan)]
         self.st.start()
         try:
-            self.assertTrue(self.st.wait_log("will be made again", 10), self.st.log_tail())
+            self.assertTrue(self.st.wait_log("made again)", 10), self.st.log_tail())
             # Those three at least (a conform cut short by the last stop removes its own).
             self.assertTrue(self.st.wait_log("conform: removed ", 10), self.st.log_tail())
             self.assertGreaterEqual(int(re.search(r"conform: removed (\d+) stale files",
