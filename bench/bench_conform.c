@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "conform.h"
 #include "probe.h"
 #include "run.h"
@@ -21,13 +22,6 @@
 #define SOURCE_SECONDS 60
 #define MAX_RUNS 25
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* User plus system time of every child waited for so far. */
 static double children_cpu_s(void)
 {
@@ -35,12 +29,6 @@ static double children_cpu_s(void)
     getrusage(RUSAGE_CHILDREN, &ru);
     return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 /* Fields really move between the two halves of each frame (60p source woven into 30i),
@@ -81,9 +69,9 @@ static double measure(const char *label, const char *src, const probe_t *p, cons
         conform_opts_init(&o);
         o.threads = threads;
         conform_result_t res;
-        double t0 = now_s(), c0 = children_cpu_s();
+        double t0 = bench_now(), c0 = children_cpu_s();
         int rc = conform_file(NULL, NULL, src, p, &house, dst, &o, &res);
-        double wall = now_s() - t0;
+        double wall = bench_now() - t0;
         cpu[r] = children_cpu_s() - c0;
         if (rc != 0) {
             fprintf(stderr, "bench_conform: conform failed: %s\n", res.error);
@@ -96,8 +84,8 @@ static double measure(const char *label, const char *src, const probe_t *p, cons
         conform_result_dispose(&res);
         unlink(dst);
     }
-    qsort(speed, (size_t)runs, sizeof(speed[0]), cmp_double);
-    qsort(cpu, (size_t)runs, sizeof(cpu[0]), cmp_double);
+    bench_sort(speed, (size_t)runs);
+    bench_sort(cpu, (size_t)runs);
     printf("bench_conform: %s: median %.1fx real time (min %.1fx, max %.1fx), "
            "%.3f CPU-s per media second\n",
            label, speed[runs / 2], speed[0], speed[runs - 1],

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "benchutil.h"
 #include "catalog.h"
 #include "db.h"
 #include "library.h"
@@ -25,22 +26,9 @@
 
 #define RUNS 5
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 static double median(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof(*v), cmp_double);
+    bench_sort(v, (size_t)n);
     return v[n / 2];
 }
 
@@ -85,11 +73,11 @@ typedef struct run {
 static void refreshed(void *arg, library_refresh_t *r)
 {
     run_t *run = arg;
-    double t = now_s();
+    double t = bench_now();
     run->flags = library_refresh_apply(r, run->cfg);
     library_refresh_free(r);
-    run->loop_s += now_s() - t;
-    run->done_at = now_s();
+    run->loop_s += bench_now() - t;
+    run->done_at = bench_now();
 }
 
 int main(int argc, char **argv)
@@ -119,10 +107,10 @@ int main(int argc, char **argv)
     double inline_s[RUNS], loop_s[RUNS], total_s[RUNS];
     size_t live = 0;
     for (int i = 0; i < RUNS; i++) {
-        double t = now_s();
+        double t = bench_now();
         sched_library_fill_from_catalog(cfg->library, db);
         unsigned char *flags = library_house_flags(db, cfg);
-        inline_s[i] = now_s() - t;
+        inline_s[i] = bench_now() - t;
         live = 0;
         for (int j = 0; j < n; j++)
             live += !flags[j];
@@ -131,9 +119,9 @@ int main(int argc, char **argv)
         uv_loop_t loop;
         uv_loop_init(&loop);
         run_t run = {.cfg = cfg};
-        t = now_s();
+        t = bench_now();
         library_refresh(&loop, db_path, cfg, refreshed, &run);
-        run.loop_s = now_s() - t;
+        run.loop_s = bench_now() - t;
         uv_run(&loop, UV_RUN_DEFAULT);
         uv_loop_close(&loop);
         loop_s[i] = run.loop_s;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "db.h"
 #include "log.h"
 #include "schedule.h"
@@ -78,24 +79,11 @@ static sched_channel_t *make_channel(int n)
     return ch;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static double cpu_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -132,12 +120,12 @@ int main(int argc, char **argv)
         sqlite3 *db = NULL;
         if (db_open(path, &db) != 0)
             return 1;
-        double t0 = now_s(), c0 = cpu_s();
+        double t0 = bench_now(), c0 = cpu_s();
         sched_ms_t start = 1772323200000LL; /* 2026-03-01T00:00:00Z: DST inside the month */
         for (int i = 0; i < CHANNELS; i++) /* one transaction per channel */
             if (schedule_extend(db, chs[i], start, DAYS) != 0)
                 return 1;
-        times[r] = now_s() - t0;
+        times[r] = bench_now() - t0;
         cpus[r] = cpu_s() - c0;
         sqlite3_stmt *st;
         sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM fine_log", -1, &st, NULL);
@@ -154,8 +142,8 @@ int main(int argc, char **argv)
         free(path);
         fprintf(stderr, "run %d: %.3f s wall, %.3f s CPU\n", r + 1, times[r], cpus[r]);
     }
-    qsort(times, RUNS, sizeof(times[0]), cmp_double);
-    qsort(cpus, RUNS, sizeof(cpus[0]), cmp_double);
+    bench_sort(times, (size_t)RUNS);
+    bench_sort(cpus, (size_t)RUNS);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("bench_schedule: %d channels x %d days, %lld fine-log items: median %.3f s "

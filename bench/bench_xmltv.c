@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -82,13 +83,6 @@ static sched_channel_t *make_channel(int n)
     return ch;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* A line of /proc/self/status, in kB ("VmRSS", "VmHWM"). */
 static long status_kb(const char *key)
 {
@@ -104,12 +98,6 @@ static long status_kb(const char *key)
     return kb;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* What a client would receive: bytes counted, nothing kept. */
 typedef struct sink {
     size_t bytes, pieces, largest, programmes;
@@ -120,7 +108,7 @@ typedef struct sink {
 static int sink(void *arg, const char *data, size_t len)
 {
     sink_t *s = arg;
-    double t = now_s();
+    double t = bench_now();
     if (t - s->last > s->longest_gap)
         s->longest_gap = t - s->last;
     s->bytes += len;
@@ -131,7 +119,7 @@ static int sink(void *arg, const char *data, size_t len)
         for (const char *p = data; (p = memmem(p, len - (size_t)(p - data), "<programme ", 11));
              p++)
             s->programmes++;
-    s->last = now_s();
+    s->last = bench_now();
     return 0;
 }
 
@@ -169,7 +157,7 @@ int main(int argc, char **argv)
     char *path = xasprintf("%s/bench-xmltv-%d.db", dir, (int)getpid());
     unlink(path);
     sched_ms_t start = 1772323200000LL; /* 2026-03-01T00:00:00Z: DST inside the week */
-    double build = now_s();
+    double build = bench_now();
     pid_t pid = fork();
     if (pid == 0) {
         sqlite3 *db = NULL;
@@ -187,7 +175,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_xmltv: building the schedules failed\n");
         return 1;
     }
-    fprintf(stderr, "schedules built in %.2f s\n", now_s() - build);
+    fprintf(stderr, "schedules built in %.2f s\n", bench_now() - build);
 
     sqlite3 *db = NULL;
     if (db_open(path, &db) != 0)
@@ -197,18 +185,18 @@ int main(int argc, char **argv)
     double times[RUNS];
     sink_t s = {0};
     for (int r = 0; r < RUNS; r++) {
-        s = (sink_t){.last = now_s()};
-        double t0 = now_s();
+        s = (sink_t){.last = bench_now()};
+        double t0 = bench_now();
         if (xmltv_write(db, &cfg, "http://192.168.1.20:8080", now, sink, &s) != 0)
             return 1;
-        times[r] = now_s() - t0;
+        times[r] = bench_now() - t0;
         fprintf(stderr, "run %d: %.1f ms, %zu bytes in %zu pieces\n", r + 1, times[r] * 1000,
                 s.bytes, s.pieces);
     }
     long hwm = status_kb("VmHWM");
-    sink_t counted = {.count_programmes = 1, .last = now_s()};
+    sink_t counted = {.count_programmes = 1, .last = bench_now()};
     xmltv_write(db, &cfg, "http://192.168.1.20:8080", now, sink, &counted);
-    qsort(times, RUNS, sizeof(times[0]), cmp_double);
+    bench_sort(times, (size_t)RUNS);
     double added = (double)(hwm - rss0) / 1024.0;
     printf("bench_xmltv: %d channels x %d days, %zu programmes, %.1f MB of XML in %zu pieces "
            "(largest %.0f KB, longest %.2f ms): median %.1f ms (min %.1f, max %.1f), "
